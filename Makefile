@@ -1,0 +1,41 @@
+# glance-rest: make run | make test | make serve | make bench
+PYTHON ?= python3
+VENV := .venv
+STACK_VENV := .venv-stack
+API_PORT ?= 8000
+# Development key handling (see settings/); set SECRET_KEY in production.
+export GLANCE_REST_DEV ?= 1
+
+.PHONY: run serve test bench venvs clean-stack
+
+venvs: $(VENV)/.installed $(STACK_VENV)/.installed
+
+# Reinstall only when the pinned requirements change.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	@touch $@
+
+$(STACK_VENV)/.installed: requirements-stack.txt
+	@test -x $(STACK_VENV)/bin/python || $(PYTHON) -m venv $(STACK_VENV)
+	$(STACK_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-stack.txt
+	@touch $@
+
+# The embedded Keystone + Glance stack, then the API on 127.0.0.1:$(API_PORT).
+run: venvs
+	@$(VENV)/bin/python manage.py migrate --noinput -v0
+	@$(STACK_VENV)/bin/python -m glance_rest.stack run --api-port $(API_PORT) -- \
+		$(VENV)/bin/gunicorn --bind 127.0.0.1:$(API_PORT) --workers 2 --threads 8 \
+		--no-control-socket --access-logfile - glance_rest.wsgi:application
+
+# The API alone, against an existing cloud (set OPENSTACK_KEYSTONE_URL etc.).
+serve: $(VENV)/.installed
+	@$(VENV)/bin/python manage.py migrate --noinput -v0
+	$(VENV)/bin/gunicorn --bind 127.0.0.1:$(API_PORT) --workers 2 --threads 8 \
+		--no-control-socket --access-logfile - glance_rest.wsgi:application
+
+test: venvs
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+clean-stack:
+	rm -rf .stack

@@ -1,0 +1,1 @@
+"""glance-rest: a JSON API over OpenStack Glance for dashboards and scripts."""

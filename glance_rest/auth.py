@@ -1,0 +1,231 @@
+"""Who is calling: Keystone logins kept in the Django session, or X-Auth-Token.
+
+Either way the result is a keystoneauth1 ``AccessInfo`` (token + catalog) for
+the caller's own project-scoped token: every Glance call is made with it, never
+with a service account. A session keeps only what ``get_auth_state()`` would
+(the token and Keystone's token body), so no request after login costs a
+Keystone round trip; a header token is validated once and then trusted for
+TOKEN_CACHE_SECONDS (or until it expires, if sooner).
+"""
+
+import hashlib
+import threading
+import time
+
+import requests
+from django.conf import settings
+from django.middleware.csrf import rotate_token
+from keystoneauth1 import access
+from keystoneauth1 import exceptions as ks_exc
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import access as access_plugin
+from keystoneauth1.identity import v3
+
+from .errors import ApiError, LoginExpired, LoginRequired, from_client_error
+
+SESSION_KEY = "glance_rest_auth"
+# Refuse a token this close to its expiry: it would die mid-request.
+STALE_SECONDS = 30
+
+# One pool of HTTP connections to Keystone and Glance for the whole process.
+_http = requests.Session()
+_http.mount("http://", requests.adapters.HTTPAdapter(pool_connections=16, pool_maxsize=64))
+_http.mount("https://", requests.adapters.HTTPAdapter(pool_connections=16, pool_maxsize=64))
+
+
+def _verify():
+    if settings.OPENSTACK_SSL_NO_VERIFY:
+        return False
+    return settings.OPENSTACK_SSL_CACERT or True
+
+
+def keystone_session(auth=None):
+    """A keystoneauth1 Session on the shared connection pool."""
+    return ks_session.Session(auth=auth, session=_http, verify=_verify(),
+                              timeout=settings.OPENSTACK_TIMEOUT)
+
+
+class Credentials:
+    """The caller's token and catalog, and how they were presented."""
+
+    def __init__(self, access_info, via_session):
+        self.access = access_info
+        self.via_session = via_session
+
+    @property
+    def token(self):
+        return self.access.auth_token
+
+    def plugin(self):
+        return access_plugin.AccessInfoPlugin(self.access, auth_url=settings.OPENSTACK_KEYSTONE_URL)
+
+    def session(self):
+        return keystone_session(self.plugin())
+
+    def describe(self):
+        """What the caller may know about its own login (never the token)."""
+        a = self.access
+        return {
+            "user": {"id": a.user_id, "name": a.username, "domain": a.user_domain_name},
+            "project": {"id": a.project_id, "name": a.project_name,
+                        "domain": a.project_domain_name},
+            "roles": sorted(a.role_names),
+            "expires_at": a.expires.isoformat() if a.expires else None,
+        }
+
+
+def _usable(access_info):
+    return access_info.project_scoped and not access_info.will_expire_soon(STALE_SECONDS)
+
+
+def _load(state):
+    """AccessInfo from a stored ``get_auth_state()``, with no Keystone call."""
+    plugin = v3.Token(auth_url=settings.OPENSTACK_KEYSTONE_URL, token="")
+    plugin.set_auth_state(state)
+    return plugin.auth_ref
+
+
+# --- browser sessions ---------------------------------------------------------
+def login(request, username, password, domain, project=None):
+    """Authenticate against Keystone and keep the login in the session."""
+    sess = keystone_session()
+    url = settings.OPENSTACK_KEYSTONE_URL
+    unscoped = v3.Password(auth_url=url, username=username, password=password,
+                           user_domain_name=domain, unscoped=True)
+    try:
+        unscoped_access = unscoped.get_access(sess)
+        projects = sess.get(url.rstrip("/") + "/auth/projects", auth=unscoped).json()["projects"]
+    except ks_exc.Unauthorized:
+        raise ApiError(401, "Invalid username, password or domain.") from None
+    except ks_exc.ClientException as exc:
+        raise (from_client_error(exc) or ApiError(502, "Keystone refused the login.")) from None
+    chosen = _choose_project(projects, project)
+    scoped = v3.Token(auth_url=url, token=unscoped_access.auth_token, project_id=chosen["id"])
+    try:
+        access_info = scoped.get_access(sess)
+    except ks_exc.Unauthorized:
+        raise ApiError(403, "You have no role on that project.") from None
+    except ks_exc.ClientException as exc:
+        raise (from_client_error(exc) or ApiError(502, "Keystone refused the login.")) from None
+    # New session id and CSRF token at login, as Django's own login() does.
+    request.session.cycle_key()
+    rotate_token(request)
+    request.session[SESSION_KEY] = scoped.get_auth_state()
+    return Credentials(access_info, via_session=True)
+
+
+def _choose_project(projects, wanted):
+    enabled = [p for p in projects if p.get("enabled", True)]
+    if wanted:
+        for p in enabled:
+            if wanted in (p["id"], p["name"]):
+                return p
+        raise ApiError(403, f"You have no access to project {wanted!r}.", field="project")
+    if not enabled:
+        raise ApiError(403, "You are not a member of any project.")
+    return sorted(enabled, key=lambda p: p["name"])[0]
+
+
+def session_credentials(request):
+    state = request.session.get(SESSION_KEY)
+    if not state:
+        return None
+    try:
+        access_info = _load(state)
+    except (ValueError, KeyError, TypeError):
+        access_info = None
+    if access_info is None or not _usable(access_info):
+        request.session.flush()
+        raise LoginExpired()
+    return Credentials(access_info, via_session=True)
+
+
+def logout(request):
+    """Revoke the session's token at Keystone, then end the session."""
+    creds = None
+    try:
+        creds = session_credentials(request)
+    except LoginExpired:
+        pass
+    if creds is not None:
+        revoke_token(creds.token)
+    request.session.flush()
+
+
+def revoke_token(token):
+    token_cache.drop(_token_key(token))
+    try:
+        keystone_session().delete(
+            settings.OPENSTACK_KEYSTONE_URL.rstrip("/") + "/auth/tokens",
+            headers={"X-Auth-Token": token, "X-Subject-Token": token})
+    except ks_exc.ClientException:
+        pass  # already invalid or Keystone away: the session ends anyway
+
+
+# --- X-Auth-Token ---------------------------------------------------------------
+class _TokenCache:
+    """Validated tokens, keyed by their SHA-256 (the token itself is never a key)."""
+
+    def __init__(self, max_entries=10000):
+        self._entries = {}
+        self._lock = threading.Lock()
+        self.max_entries = max_entries
+
+    def get(self, key):
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry and entry[0] > time.monotonic() and _usable(entry[1]):
+            return entry[1]
+        return None
+
+    def put(self, key, access_info):
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[key] = (time.monotonic() + settings.TOKEN_CACHE_SECONDS, access_info)
+
+    def drop(self, key):
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+
+
+token_cache = _TokenCache()
+
+
+def _token_key(token):
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def token_credentials(token):
+    """Validate a caller's token with Keystone (or the cache) and use it."""
+    key = _token_key(token)
+    access_info = token_cache.get(key)
+    if access_info is None:
+        try:
+            resp = keystone_session().get(
+                settings.OPENSTACK_KEYSTONE_URL.rstrip("/") + "/auth/tokens",
+                headers={"X-Auth-Token": token, "X-Subject-Token": token})
+            access_info = access.create(resp=resp, body=resp.json(), auth_token=token)
+        except (ks_exc.Unauthorized, ks_exc.NotFound):
+            raise LoginRequired("The X-Auth-Token is invalid, expired or revoked.") from None
+        except ks_exc.ClientException as exc:
+            raise (from_client_error(exc) or ApiError(502, "Keystone refused the token.")) from None
+        if not access_info.project_scoped:
+            raise LoginRequired("The X-Auth-Token must be scoped to a project.")
+        if not _usable(access_info):
+            raise LoginRequired("The X-Auth-Token is expired or about to expire.")
+        if settings.TOKEN_CACHE_SECONDS:
+            token_cache.put(key, access_info)
+    return Credentials(access_info, via_session=False)
+
+
+def forget(credentials, request):
+    """Drop a login that Glance or Keystone refused (expired, revoked)."""
+    if credentials.via_session:
+        request.session.flush()
+    else:
+        token_cache.drop(_token_key(credentials.token))

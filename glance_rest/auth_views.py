@@ -1,0 +1,62 @@
+"""/api/auth/: log in with Keystone, see who is logged in, log out."""
+
+from django.conf import settings
+from django.middleware.csrf import get_token
+
+from . import auth, params
+from .errors import BadInput, LoginRequired
+from .rest import ApiView, ajax, check_browser_request, register
+
+
+@register
+class Session(ApiView):
+    url_regex = r"^auth/session/$"
+
+    @ajax(authenticated=False, parse_body=False)
+    def get(self, request):
+        """Who is logged in (401 if nobody); always sets the CSRF cookie."""
+        get_token(request)
+        token = request.headers.get("X-Auth-Token")
+        credentials = auth.token_credentials(token) if token else auth.session_credentials(request)
+        if credentials is None:
+            raise LoginRequired()
+        return credentials.describe()
+
+
+@register
+class Login(ApiView):
+    url_regex = r"^auth/login/$"
+
+    @ajax(authenticated=False, data_required=True)
+    def post(self, request):
+        """Authenticate with Keystone; the session then carries the login."""
+        check_browser_request(request)
+        data = request.DATA
+        for field in ("username", "password"):
+            if not data.get(field):
+                raise BadInput(field, "is required")
+        credentials = auth.login(
+            request,
+            username=params.as_text("username", data["username"]),
+            password=params.as_text("password", data["password"]),
+            domain=params.as_text(
+                "domain", data.get("domain") or settings.OPENSTACK_KEYSTONE_DEFAULT_DOMAIN),
+            project=params.as_text("project", data.get("project"), allow_null=True),
+        )
+        return credentials.describe()
+
+
+@register
+class Logout(ApiView):
+    url_regex = r"^auth/logout/$"
+
+    @ajax(authenticated=False, parse_body=False)
+    def post(self, request):
+        """Revoke the token at Keystone and end the session. 204 either way."""
+        token = request.headers.get("X-Auth-Token")
+        if token:
+            auth.revoke_token(token)
+            return None
+        if request.session.get(auth.SESSION_KEY):
+            check_browser_request(request)
+        auth.logout(request)

@@ -1,0 +1,290 @@
+"""A thin wrapper over python-glanceclient, owning what the views should not:
+pagination in both directions, filters, and the split of an image into Glance's
+base attributes and its custom ``properties``.
+
+Reads go through glanceclient's HTTP client as single requests (its image
+models would fetch the image schema on every new client); the schema itself
+is fetched once per Glance endpoint and kept for the process.
+"""
+
+import threading
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from glanceclient import client as glance_client
+
+from .errors import ApiError
+
+# Attributes Glance returns that are about where the data lives, shown by the
+# single-image GET only (Horizon's "extended attributes").
+EXTENDED_ATTRIBUTES = frozenset({"file", "locations", "schema", "self", "direct_url"})
+SORT_DIRS = ("asc", "desc")
+# Glance's own sortable image attributes.
+IMAGE_SORT_KEYS = ("name", "status", "container_format", "disk_format", "size", "id",
+                   "created_at", "updated_at", "min_disk", "min_ram", "visibility",
+                   "owner", "virtual_size", "protected")
+NAMESPACE_SORT_KEYS = ("namespace", "created_at", "updated_at")
+# Glance refuses larger pages (api_limit_max).
+GLANCE_MAX_PAGE = 1000
+
+_namespace_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="metadefs")
+
+
+class ImageSchema:
+    """What Glance's image schema says: base attributes, read-only ones, formats."""
+
+    def __init__(self, raw):
+        properties = raw.get("properties", {})
+        self.base = frozenset(properties)
+        self.read_only = frozenset(k for k, v in properties.items() if v.get("readOnly"))
+        self.disk_formats = tuple(v for v in properties.get("disk_format", {}).get("enum", ()) if v)
+        self.container_formats = tuple(
+            v for v in properties.get("container_format", {}).get("enum", ()) if v)
+
+
+_schemas = {}
+_schemas_lock = threading.Lock()
+
+
+def _interface():
+    # Horizon spells it "publicURL"; keystoneauth wants "public".
+    return settings.OPENSTACK_ENDPOINT_TYPE.replace("URL", "")
+
+
+class Glance:
+    """glanceclient bound to one caller's credentials."""
+
+    def __init__(self, credentials):
+        self.credentials = credentials
+        self.client = glance_client.Client(
+            "2", session=credentials.session(), interface=_interface(),
+            region_name=settings.OPENSTACK_REGION)
+        self.http = self.client.http_client
+
+    @property
+    def endpoint(self):
+        return self.http.get_endpoint().rstrip("/")
+
+    def schema(self):
+        endpoint = self.endpoint
+        schema = _schemas.get(endpoint)
+        if schema is None:
+            _, raw = self.http.get("/v2/schemas/image")
+            schema = ImageSchema(raw)
+            with _schemas_lock:
+                _schemas[endpoint] = schema
+        return schema
+
+
+# --- pagination -----------------------------------------------------------------
+def flip(sort_dir):
+    return "asc" if sort_dir == "desc" else "desc"
+
+
+def page(fetch, *, marker, sort_dir, paginate, reversed_order, page_size, limit):
+    """One page of a listing, in the requested order, with Horizon's flags.
+
+    ``fetch(marker, sort_dir, count)`` returns up to ``count`` items after
+    ``marker`` in that direction. A page before ``marker`` (``reversed_order``)
+    is fetched in the opposite direction and then reversed, which restores
+    the requested order exactly whatever the sort key's type.
+    """
+    count = page_size + 1 if paginate else limit
+    direction = flip(sort_dir) if reversed_order else sort_dir
+    items = fetch(marker=marker, sort_dir=direction, count=count)
+    has_more = has_prev = False
+    if paginate:
+        if len(items) > page_size:
+            items = items[:page_size]
+            # Fetched backwards, the extra item lies before this page.
+            if reversed_order:
+                has_prev, has_more = True, True
+            else:
+                has_more, has_prev = True, marker is not None
+        elif reversed_order:
+            has_more = marker is not None
+        else:
+            has_prev = marker is not None
+        if reversed_order:
+            items.reverse()
+    return items, has_more, has_prev
+
+
+def _fetch_all(glance, path, key, params, count):
+    """Follow Glance's ``next`` links until ``count`` items are collected."""
+    items = []
+    query = dict(params)
+    query["limit"] = min(count, GLANCE_MAX_PAGE)
+    url = f"{path}?{urllib.parse.urlencode(query, doseq=True)}"
+    while url and len(items) < count:
+        _, body = glance.http.get(url)
+        items.extend(body.get(key, []))
+        url = body.get("next")
+    return items[:count]
+
+
+# --- images ---------------------------------------------------------------------
+def _filter_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def normalize_image_filters(filters):
+    """Horizon's filter spellings mapped to Glance v2's; None values dropped."""
+    filters = dict(filters)
+    if "is_public" in filters:
+        is_public = filters.pop("is_public")
+        if is_public is not None:
+            filters["visibility"] = "public" if is_public else "private"
+    if "property-owner_id" in filters:
+        filters["owner"] = filters.pop("property-owner_id")
+    return {k: _filter_value(v) for k, v in filters.items() if v is not None}
+
+
+def image_list(glance, *, filters, marker=None, sort_key="created_at", sort_dir="desc",
+               paginate=False, reversed_order=False):
+    if sort_key not in IMAGE_SORT_KEYS:
+        raise ApiError(400, f"sort_key: {sort_key!r} is not one of {', '.join(IMAGE_SORT_KEYS)}",
+                       field="sort_key")
+    if sort_dir not in SORT_DIRS:
+        raise ApiError(400, f"sort_dir: {sort_dir!r} is not asc or desc", field="sort_dir")
+    filters = normalize_image_filters(filters)
+
+    def fetch(marker, sort_dir, count):
+        params = dict(filters)
+        # id breaks ties, so that marker paging is stable and reversible.
+        keys = [sort_key] if sort_key == "id" else [sort_key, "id"]
+        params["sort_key"] = keys
+        params["sort_dir"] = [sort_dir] * len(keys)
+        if marker:
+            params["marker"] = marker
+        return _fetch_all(glance, "/v2/images", "images", params, count)
+
+    raw, has_more, has_prev = page(
+        fetch, marker=marker, sort_dir=sort_dir, paginate=paginate,
+        reversed_order=reversed_order, page_size=settings.API_RESULT_PAGE_SIZE,
+        limit=settings.API_RESULT_LIMIT)
+    schema = glance.schema()
+    return [image_to_dict(image, schema) for image in raw], has_more, has_prev
+
+
+def image_to_dict(raw, schema, extended=False):
+    """Base attributes at the top level, custom ones under ``properties``."""
+    image = {}
+    properties = {}
+    for key, value in raw.items():
+        if key in schema.base:
+            if extended or key not in EXTENDED_ATTRIBUTES:
+                image[key] = value
+        else:
+            properties[key] = value
+    image["properties"] = properties
+    image["is_public"] = raw.get("visibility") == "public"
+    return image
+
+
+def image_get_raw(glance, image_id):
+    _, body = glance.http.get(f"/v2/images/{_quote(image_id)}")
+    return body
+
+
+def image_get(glance, image_id):
+    return image_to_dict(image_get_raw(glance, image_id), glance.schema(), extended=True)
+
+
+def _quote(image_id):
+    return urllib.parse.quote(image_id, safe="")
+
+
+def image_create(glance, attributes):
+    _, body = glance.http.post("/v2/images", data=attributes)
+    return body
+
+
+def image_update(glance, image_id, changes, removed=()):
+    """Apply ``changes`` (base and custom attributes) and remove ``removed``
+    with one JSON-patch; keys absent from both are left alone."""
+    current = image_get_raw(glance, image_id)
+    ops = []
+    for key, value in changes.items():
+        if key in current or key in glance.schema().base:
+            ops.append({"op": "replace", "path": f"/{key}", "value": value})
+        else:
+            ops.append({"op": "add", "path": f"/{key}", "value": value})
+    for key in removed:
+        if key in current and key not in changes:
+            ops.append({"op": "remove", "path": f"/{key}"})
+    if not ops:
+        return current
+    _, body = glance.http.patch(
+        f"/v2/images/{_quote(image_id)}", data=ops,
+        headers={"Content-Type": "application/openstack-images-v2.1-json-patch"})
+    return body
+
+
+def image_delete(glance, image_id):
+    glance.http.delete(f"/v2/images/{_quote(image_id)}")
+
+
+def image_action(glance, image_id, action):
+    glance.http.post(f"/v2/images/{_quote(image_id)}/actions/{action}")
+
+
+def image_add_location(glance, image_id, url):
+    glance.http.patch(
+        f"/v2/images/{_quote(image_id)}",
+        data=[{"op": "add", "path": "/locations/-", "value": {"url": url, "metadata": {}}}],
+        headers={"Content-Type": "application/openstack-images-v2.1-json-patch"})
+
+
+def image_import_from_url(glance, image_id, url):
+    glance.client.images.image_import(image_id, method="web-download", uri=url)
+
+
+def image_upload(glance, image_id, data, size=None):
+    glance.client.images.upload(image_id, data, image_size=size)
+
+
+def upload_url(glance, image_id):
+    return f"{glance.endpoint}/v2/images/{_quote(image_id)}/file"
+
+
+# --- metadata definitions ---------------------------------------------------------
+def metadefs_namespace_list(glance, *, filters, resource_type=None, marker=None,
+                            sort_key="namespace", sort_dir="asc", paginate=False,
+                            reversed_order=False):
+    if sort_key not in NAMESPACE_SORT_KEYS:
+        raise ApiError(400, f"sort_key: {sort_key!r} is not one of "
+                            f"{', '.join(NAMESPACE_SORT_KEYS)}", field="sort_key")
+    if sort_dir not in SORT_DIRS:
+        raise ApiError(400, f"sort_dir: {sort_dir!r} is not asc or desc", field="sort_dir")
+    filters = {k: _filter_value(v) for k, v in filters.items() if v is not None}
+    if resource_type:
+        filters["resource_types"] = resource_type
+
+    def fetch(marker, sort_dir, count):
+        params = dict(filters, sort_key=sort_key, sort_dir=sort_dir)
+        if marker:
+            params["marker"] = marker
+        return _fetch_all(glance, "/v2/metadefs/namespaces", "namespaces", params, count)
+
+    summaries, has_more, has_prev = page(
+        fetch, marker=marker, sort_dir=sort_dir, paginate=paginate,
+        reversed_order=reversed_order, page_size=settings.API_RESULT_PAGE_SIZE,
+        limit=settings.API_RESULT_LIMIT)
+    query = f"?resource_type={urllib.parse.quote(resource_type)}" if resource_type else ""
+
+    def full(summary):
+        _, body = glance.http.get(
+            f"/v2/metadefs/namespaces/{_quote(summary['namespace'])}{query}")
+        return body
+
+    # Glance lists summaries only: fetch the full namespaces side by side.
+    return list(_namespace_pool.map(full, summaries)), has_more, has_prev
+
+
+def metadefs_resource_types(glance):
+    _, body = glance.http.get("/v2/metadefs/resource_types")
+    return body.get("resource_types", [])

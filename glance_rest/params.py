@@ -1,0 +1,185 @@
+"""Typed request parameters: query strings and image bodies, checked before
+anything reaches Glance, with errors that name the field."""
+
+from .errors import BadInput
+
+# Query-string spellings of Python values (Horizon's, plus what browsers send).
+QUERY_CONSTANTS = {"True": True, "true": True, "False": False, "false": False, "None": None}
+VISIBILITIES = ("public", "private", "shared", "community")
+
+# Fields of a create/update body with a meaning of their own; any other field
+# is a custom property. ``is_public`` is Glance v1's and is dropped.
+REQUEST_ONLY_FIELDS = frozenset({"source_type", "image_url", "import_data", "data", "is_public"})
+# Body names that Horizon maps onto custom properties of another name.
+RENAMED_PROPERTIES = {"kernel": "kernel_id", "ramdisk": "ramdisk_id"}
+PLAIN_PROPERTIES = ("description", "architecture")
+
+# Horizon's format rules: some disk formats imply the container.
+FORMAT_RULES = {
+    "ami": ("ami", "ami"),
+    "aki": ("aki", "aki"),
+    "ari": ("ari", "ari"),
+    "docker": ("raw", "docker"),
+    "vhd": ("vhd", "ovf"),
+    "ova": ("vmdk", "ova"),
+}
+
+
+def query_value(raw):
+    return QUERY_CONSTANTS.get(raw, raw)
+
+
+def split_query(query, keywords):
+    """Split a QueryDict into (filters, keyword arguments); repeated filters
+    (``tag=a&tag=b``) stay lists."""
+    filters, kwargs = {}, {}
+    for key in query:
+        values = [query_value(v) for v in query.getlist(key)]
+        if "\x00" in key or any(isinstance(v, str) and "\x00" in v for v in values):
+            raise BadInput(key, "must not contain NUL characters")
+        if key in keywords:
+            kwargs[key] = values[-1]
+        else:
+            filters[key] = values if len(values) > 1 else values[0]
+    return filters, kwargs
+
+
+def as_bool(field, value):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise BadInput(field, f"must be true or false, not {value!r}")
+
+
+def as_int(field, value, minimum=0):
+    if isinstance(value, bool):
+        raise BadInput(field, f"must be a whole number, not {value!r}")
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int):
+        raise BadInput(field, f"must be a whole number, not {value!r}")
+    if value < minimum:
+        raise BadInput(field, f"must be at least {minimum}")
+    return value
+
+
+def as_text(field, value, allow_null=False):
+    if value is None and allow_null:
+        return None
+    if not isinstance(value, str):
+        raise BadInput(field, f"must be a string, not {type(value).__name__}")
+    if "\x00" in value:
+        raise BadInput(field, "must not contain NUL characters")
+    return value
+
+
+def property_value(field, value):
+    """Glance's custom properties are strings: accept scalars, refuse the rest."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return as_text(field, value)
+
+
+def image_attributes(data, schema, creating):
+    """Glance attributes (base and custom) for a create or update body.
+
+    On update only the fields present in the body are returned, so anything
+    absent is left as it is.
+    """
+    attrs = {}
+    if "name" in data:
+        attrs["name"] = as_text("name", data["name"], allow_null=True)
+    for field in ("min_disk", "min_ram"):
+        if field in data:
+            attrs[field] = as_int(field, data[field])
+    if "protected" in data:
+        attrs["protected"] = as_bool("protected", data["protected"])
+    if "visibility" in data:
+        if data["visibility"] not in VISIBILITIES:
+            raise BadInput("visibility", f"{data['visibility']!r} is not one of "
+                                         f"{', '.join(VISIBILITIES)}")
+        attrs["visibility"] = data["visibility"]
+    if "tags" in data:
+        tags = data["tags"]
+        if not isinstance(tags, list):
+            raise BadInput("tags", "must be a list of strings")
+        attrs["tags"] = [as_text("tags", tag) for tag in tags]
+    attrs.update(_formats(data, schema, creating))
+
+    for field in PLAIN_PROPERTIES:
+        if field in data and data[field] is not None:
+            attrs[field] = property_value(field, data[field])
+    for field, prop in RENAMED_PROPERTIES.items():
+        if data.get(field):
+            attrs[prop] = property_value(field, data[field])
+
+    custom = data.get("properties") or {}
+    if not isinstance(custom, dict):
+        raise BadInput("properties", "must be an object")
+    custom = dict(custom)
+    known = ({"name", "min_disk", "min_ram", "protected", "visibility", "tags", "disk_format",
+              "container_format", "properties"} | REQUEST_ONLY_FIELDS
+             | set(PLAIN_PROPERTIES) | set(RENAMED_PROPERTIES))
+    custom.update({k: v for k, v in data.items() if k not in known})
+    for key, value in custom.items():
+        if key in schema.read_only:
+            raise BadInput(key, "is read-only")
+        if key in schema.base:
+            if key == "os_hidden":
+                attrs[key] = as_bool(key, value)
+                continue
+            raise BadInput(key, "cannot be set here")
+        if not key or len(key) > 255:
+            raise BadInput(key[:40] or "property", "property names are 1 to 255 characters")
+        attrs[key] = property_value(key, value)
+    return attrs
+
+
+def _formats(data, schema, creating):
+    disk = data.get("disk_format")
+    container = data.get("container_format")
+    if disk is None:
+        if creating and container is None:
+            return {}
+        return {} if container is None else {"container_format": _check(
+            "container_format", container, schema.container_formats)}
+    disk, implied = FORMAT_RULES.get(disk, (disk, None))
+    container = implied or container or "bare"
+    return {
+        "disk_format": _check("disk_format", disk, schema.disk_formats),
+        "container_format": _check("container_format", container, schema.container_formats),
+    }
+
+
+def _check(field, value, allowed):
+    if not isinstance(value, str) or (allowed and value not in allowed):
+        raise BadInput(field, f"{value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def property_changes(data, schema):
+    """``{"updated": {...}, "removed": [...]}`` of the properties PATCH."""
+    if "updated" not in data:
+        raise BadInput("updated", "is required (an object of properties to set)")
+    updated, removed = data["updated"], data.get("removed") or []
+    if not isinstance(updated, dict):
+        raise BadInput("updated", "must be an object")
+    if not isinstance(removed, list) or not all(isinstance(k, str) for k in removed):
+        raise BadInput("removed", "must be a list of property names")
+    changes = {}
+    for key, value in updated.items():
+        if key == "os_hidden":
+            changes[key] = as_bool(key, value)
+        elif key in schema.base or key in ("os_hash_algo", "os_hash_value"):
+            raise BadInput(key, "is not a custom property and cannot be changed here")
+        else:
+            changes[key] = property_value(key, value)
+    for key in removed:
+        if key in schema.base:
+            raise BadInput(key, "is not a custom property and cannot be removed")
+    return changes, removed

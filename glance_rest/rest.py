@@ -1,0 +1,155 @@
+"""JSON in, JSON out: the one decorator every API view method wears, and the
+registry that puts each view's ``url_regex`` beside the view.
+
+``ajax`` authenticates the caller, decodes the JSON body into
+``request.DATA``, calls the view method and turns what it returns into a
+response: a dict or list is 200 JSON, ``None`` is 204, a ready response passes
+through. Errors become JSON with the right status; an unexpected exception is
+logged with a request id and answered 500 with that id only, never its text.
+"""
+
+import functools
+import json
+import logging
+import uuid
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.urls import re_path
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from . import auth
+from .errors import ApiError, BadInput, LoginRequired, from_client_error
+
+LOG = logging.getLogger(__name__)
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+_registered = []
+
+
+def register(view_class):
+    """Class decorator: serve this view at ``/api/`` + its ``url_regex``."""
+    regex = view_class.url_regex
+    if not (regex.startswith("^") and regex.endswith("$")):
+        raise ValueError(f"{view_class.__name__}.url_regex must be anchored (^...$)")
+    _registered.append(view_class)
+    return view_class
+
+
+def urlpatterns():
+    # CSRF is enforced by ``ajax`` for session callers only: a request with
+    # X-Auth-Token carries no ambient credential to forge.
+    return [re_path(view.url_regex, csrf_exempt(view.as_view())) for view in _registered]
+
+
+class ApiView(View):
+    """Base of every API view: JSON for methods it does not serve."""
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        allowed = ", ".join(self._allowed_methods())
+        response = error_response(ApiError(405, f"Method {request.method} not allowed; use {allowed}."))
+        response["Allow"] = allowed
+        return response
+
+
+class CreatedResponse(JsonResponse):
+    def __init__(self, location, data):
+        super().__init__(data, status=201)
+        self["Location"] = location
+
+
+def error_response(error):
+    return JsonResponse(error.as_dict(), status=error.status)
+
+
+class _CsrfCheck(CsrfViewMiddleware):
+    """Django's own CSRF check, reporting the reason instead of rendering a page."""
+
+    def _reject(self, request, reason):
+        return reason
+
+
+def check_browser_request(request):
+    """A session caller must be our XHR (Horizon's rule) and, for unsafe
+    methods, carry Django's CSRF token."""
+    if request.headers.get("X-Requested-With") != "XMLHttpRequest":
+        raise ApiError(400, "Requests authenticated by session must send "
+                            "X-Requested-With: XMLHttpRequest.")
+    if request.method not in SAFE_METHODS:
+        check = _CsrfCheck(lambda req: None)
+        check.process_request(request)
+        reason = check.process_view(request, None, (), {})
+        if reason:
+            raise ApiError(403, f"CSRF check failed: {reason}. Send the csrftoken "
+                                "cookie's value in X-CSRFToken.")
+
+
+def authenticate(request):
+    token = request.headers.get("X-Auth-Token")
+    if token:
+        return auth.token_credentials(token)
+    credentials = auth.session_credentials(request)
+    if credentials is None:
+        raise LoginRequired()
+    check_browser_request(request)
+    return credentials
+
+
+def parse_json_body(request, required):
+    if not request.body:
+        if required:
+            raise ApiError(400, "A JSON object body is required.")
+        return {}
+    content_type = request.content_type or ""
+    if content_type != "application/json":
+        raise ApiError(415, f"Send the body as application/json, not {content_type or 'untyped'}.")
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"The body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadInput("body", "must be a JSON object")
+    return data
+
+
+def ajax(authenticated=True, data_required=False, parse_body=True):
+    """Wrap a view method: auth, JSON body, response and error mapping."""
+
+    def decorator(method):
+        @functools.wraps(method)
+        def wrapper(self, request, *args, **kwargs):
+            request.credentials = None
+            try:
+                if authenticated:
+                    request.credentials = authenticate(request)
+                if parse_body:
+                    request.DATA = parse_json_body(request, data_required)
+                result = method(self, request, *args, **kwargs)
+            except RequestDataTooBig:
+                return error_response(ApiError(413, "The request body is too large."))
+            except ApiError as error:
+                return _failed(request, error)
+            except Exception as exc:  # noqa: BLE001 - mapped or logged, never shown
+                error = from_client_error(exc)
+                if error is None:
+                    request_id = uuid.uuid4().hex
+                    LOG.exception("Unexpected error, request id %s", request_id)
+                    error = ApiError(500, f"Internal error; request id {request_id}.")
+                return _failed(request, error)
+            if result is None:
+                return HttpResponse(status=204)
+            if isinstance(result, HttpResponse):
+                return result
+            return JsonResponse(result, safe=False)
+
+        return wrapper
+
+    return decorator
+
+
+def _failed(request, error):
+    if error.status == 401 and request.credentials is not None:
+        auth.forget(request.credentials, request)
+    return error_response(error)

@@ -1,0 +1,197 @@
+"""Where the embedded stack keeps its files, and the configuration it writes.
+
+Pure functions and plain data: nothing here starts a process, so the
+rendering is unit-tested without a stack.
+"""
+
+import dataclasses
+import json
+import os
+import secrets
+from pathlib import Path
+
+HOST = "127.0.0.1"
+REGION = "RegionOne"
+DEFAULT_KEYSTONE_PORT = 5000
+DEFAULT_GLANCE_PORT = 9292
+
+# devstack's names, so that people and tools find what they expect.
+# (user, project, role); the admin user itself is made by keystone bootstrap.
+ACCOUNTS = (
+    ("admin", "admin", "admin"),
+    ("demo", "demo", "member"),
+    ("alt_demo", "alt_demo", "member"),
+)
+GLANCE_SERVICE_USER = "glance"
+CLOUD_NAMES = {"demo": "devstack", "admin": "devstack-admin", "alt_demo": "devstack-alt"}
+
+
+def env_port(name, default):
+    """Read a port number from the environment, refusing junk early."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ValueError(f"{name}={raw!r} is not a port number (1-65535)")
+    return int(raw)
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """The files and ports of one stack."""
+
+    data_dir: Path
+    keystone_port: int = DEFAULT_KEYSTONE_PORT
+    glance_port: int = DEFAULT_GLANCE_PORT
+    # Extra ports Glance's web-download import may fetch from on loopback.
+    import_ports: tuple = ()
+
+    @property
+    def keystone_url(self):
+        return f"http://{HOST}:{self.keystone_port}/v3"
+
+    @property
+    def glance_url(self):
+        return f"http://{HOST}:{self.glance_port}"
+
+    def path(self, *parts):
+        return self.data_dir.joinpath(*parts)
+
+    @property
+    def pgdata(self):
+        return self.path("postgres")
+
+    @property
+    def log_dir(self):
+        return self.path("log")
+
+    @property
+    def keystone_conf(self):
+        return self.path("keystone", "keystone.conf")
+
+    @property
+    def glance_conf_dir(self):
+        return self.path("glance", "etc")
+
+    @property
+    def secrets_file(self):
+        return self.path("secrets.json")
+
+    @property
+    def state_file(self):
+        return self.path("state.json")
+
+    @property
+    def clouds_yaml(self):
+        return self.path("clouds.yaml")
+
+
+def load_or_create_secrets(layout):
+    """Return the stack's passwords, generating them on first use.
+
+    Kept in the data folder (mode 0600) so that restarts reuse them; none is
+    fixed in the code.
+    """
+    names = [user for user, _, _ in ACCOUNTS] + [GLANCE_SERVICE_USER]
+    stored = {}
+    if layout.secrets_file.exists():
+        stored = json.loads(layout.secrets_file.read_text())
+    missing = [name for name in names if name not in stored]
+    if missing:
+        for name in missing:
+            stored[name] = secrets.token_urlsafe(18)
+        layout.secrets_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(layout.secrets_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(stored, out, indent=2)
+    return stored
+
+
+def _ini(sections):
+    """Render {section: {key: value}} as an oslo.config file."""
+    lines = []
+    for section, options in sections.items():
+        lines.append(f"[{section}]")
+        lines.extend(f"{key} = {value}" for key, value in options.items())
+        lines.append("")
+    return "\n".join(lines)
+
+
+def database_url(socket_dir, name):
+    """SQLAlchemy URL of a database on the stack's PostgreSQL (Unix socket)."""
+    return f"postgresql+psycopg2://postgres@/{name}?host={socket_dir}"
+
+
+def keystone_conf(layout, socket_dir):
+    keys = layout.path("keystone")
+    return _ini({
+        "DEFAULT": {"log_dir": "", "use_stderr": "true"},
+        "database": {"connection": database_url(socket_dir, "keystone")},
+        "token": {"provider": "fernet", "expiration": "3600"},
+        "fernet_tokens": {"key_repository": keys / "fernet-keys"},
+        "fernet_receipts": {"key_repository": keys / "fernet-receipts"},
+        "credential": {"key_repository": keys / "credential-keys"},
+        # Development stack: cheap password hashing keeps logins fast.
+        "identity": {"password_hash_rounds": "4"},
+        "oslo_concurrency": {"lock_path": layout.path("locks")},
+    })
+
+
+def glance_api_conf(layout, socket_dir, service_password, paste_ini):
+    store = layout.path("glance")
+    allowed_ports = ",".join(str(p) for p in (80, 443, *layout.import_ports))
+    return _ini({
+        "DEFAULT": {
+            "enabled_backends": "fs:file",
+            "use_stderr": "true",
+            "image_cache_dir": store / "cache",
+            "worker_self_reference_url": layout.glance_url,
+        },
+        "database": {"connection": database_url(socket_dir, "glance")},
+        "glance_store": {"default_backend": "fs"},
+        "fs": {"filesystem_store_datadir": store / "images"},
+        "os_glance_staging_store": {"filesystem_store_datadir": store / "staging"},
+        "os_glance_tasks_store": {"filesystem_store_datadir": store / "tasks"},
+        "paste_deploy": {
+            "flavor": "keystone",
+            "config_file": paste_ini,
+        },
+        "keystone_authtoken": {
+            "www_authenticate_uri": layout.keystone_url,
+            "auth_url": layout.keystone_url,
+            "auth_type": "password",
+            "project_domain_name": "Default",
+            "user_domain_name": "Default",
+            "project_name": "service",
+            "username": GLANCE_SERVICE_USER,
+            "password": service_password,
+            "interface": "public",
+        },
+        "import_filtering_opts": {
+            "allowed_hosts": f"[{HOST}]",
+            "allowed_ports": f"[{allowed_ports}]",
+        },
+        "oslo_concurrency": {"lock_path": layout.path("locks")},
+        "oslo_policy": {"enforce_new_defaults": "true", "enforce_scope": "true"},
+    })
+
+
+def clouds_yaml(layout, passwords):
+    """clouds.yaml with devstack's cloud names, for the openstack CLI and SDKs."""
+    clouds = {}
+    for user, project, _ in ACCOUNTS:
+        clouds[CLOUD_NAMES[user]] = {
+            "auth": {
+                "auth_url": layout.keystone_url,
+                "username": user,
+                "password": passwords[user],
+                "project_name": project,
+                "user_domain_id": "default",
+                "project_domain_id": "default",
+            },
+            "region_name": REGION,
+            "identity_api_version": 3,
+            "image_api_version": 2,
+        }
+    # JSON is valid YAML: no YAML writer needed in the stack's code.
+    return json.dumps({"clouds": clouds}, indent=2) + "\n"

@@ -1,0 +1,8 @@
+"""Every view registers itself with its url_regex; all live under /api/."""
+
+from django.urls import include, path
+
+from . import auth_views, views  # noqa: F401 - importing registers the views
+from .rest import urlpatterns as api_urlpatterns
+
+urlpatterns = [path("api/", include(api_urlpatterns()))]

@@ -1,0 +1,141 @@
+"""Settings of glance-rest, all read from the environment here, in one place.
+
+Names follow Horizon's where Horizon has one (OPENSTACK_KEYSTONE_URL,
+API_RESULT_LIMIT, ...), so an operator's knowledge carries over. The README's
+"Configuration" section lists every variable.
+"""
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name, default=None):
+    value = os.environ.get(name)
+    return default if value is None or value.strip() == "" else value.strip()
+
+
+def env_bool(name, default=False):
+    value = env_str(name)
+    if value is None:
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def env_int(name, default, minimum=0):
+    value = env_str(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}")
+    return number
+
+
+def env_list(name, default=()):
+    value = env_str(name)
+    return list(default) if value is None else [v.strip() for v in value.split(",") if v.strip()]
+
+
+# --- Django ---------------------------------------------------------------
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY")
+if SECRET_KEY is None:
+    if not DEBUG and env_str("GLANCE_REST_DEV") is None:
+        raise ImproperlyConfigured(
+            "Set SECRET_KEY (or GLANCE_REST_DEV=1 for a development key).")
+    # Development only: a key per data folder, never a fixed one in the code.
+    _key_file = BASE_DIR / ".stack" / "django-secret-key"
+    _key_file.parent.mkdir(exist_ok=True)
+    if not _key_file.exists():
+        import secrets
+
+        _key_file.write_text(secrets.token_urlsafe(50))
+        _key_file.chmod(0o600)
+    SECRET_KEY = _key_file.read_text().strip()
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "glance_rest",
+]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    # Sets the CSRF cookie; the check itself is done by glance_rest.rest.ajax
+    # for session callers (the views are csrf_exempt for X-Auth-Token callers).
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+ROOT_URLCONF = "glance_rest.urls"
+WSGI_APPLICATION = "glance_rest.wsgi.application"
+APPEND_SLASH = False
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": env_str("GLANCE_REST_DB", str(BASE_DIR / ".stack" / "glance-rest.sqlite3")),
+        # IMMEDIATE avoids "database is locked" when two requests write sessions.
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+    }
+}
+
+# Sessions hold the Keystone token: HttpOnly, SameSite=Lax, Secure behind HTTPS.
+SESSION_ENGINE = env_str("SESSION_ENGINE", "django.contrib.sessions.backends.db")
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 3600, minimum=60)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+# Request bodies: JSON bodies are small; image bytes go through upload handlers.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024, minimum=1024)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "glance_rest": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        # keystoneauth and glanceclient log request headers at DEBUG: keep them quiet.
+        "keystoneauth": {"handlers": ["console"], "level": "WARNING"},
+        "glanceclient": {"handlers": ["console"], "level": "WARNING"},
+    },
+}
+
+# --- OpenStack (Horizon's names) -------------------------------------------
+OPENSTACK_KEYSTONE_URL = env_str("OPENSTACK_KEYSTONE_URL", "http://127.0.0.1:5000/v3")
+OPENSTACK_ENDPOINT_TYPE = env_str("OPENSTACK_ENDPOINT_TYPE", "publicURL")
+OPENSTACK_REGION = env_str("OPENSTACK_REGION")
+OPENSTACK_SSL_NO_VERIFY = env_bool("OPENSTACK_SSL_NO_VERIFY", False)
+OPENSTACK_SSL_CACERT = env_str("OPENSTACK_SSL_CACERT")
+OPENSTACK_KEYSTONE_DEFAULT_DOMAIN = env_str("OPENSTACK_KEYSTONE_DEFAULT_DOMAIN", "Default")
+API_RESULT_LIMIT = env_int("API_RESULT_LIMIT", 1000, minimum=1)
+API_RESULT_PAGE_SIZE = env_int("API_RESULT_PAGE_SIZE", 20, minimum=1)
+
+IMAGES_UPLOAD_MODE = env_str("IMAGES_UPLOAD_MODE", env_str("HORIZON_IMAGES_UPLOAD_MODE", "legacy"))
+if IMAGES_UPLOAD_MODE not in ("legacy", "direct", "off"):
+    raise ImproperlyConfigured(
+        f"IMAGES_UPLOAD_MODE must be legacy, direct or off, not {IMAGES_UPLOAD_MODE!r}")
+
+# Seconds to wait for Glance or Keystone before answering 503/504.
+OPENSTACK_TIMEOUT = env_int("OPENSTACK_TIMEOUT", 60, minimum=1)
+# How long a validated X-Auth-Token is trusted without asking Keystone again.
+TOKEN_CACHE_SECONDS = env_int("TOKEN_CACHE_SECONDS", 300)

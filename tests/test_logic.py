@@ -1,0 +1,158 @@
+"""Fast tests of pure logic: pagination flags, body parsing, stack configuration."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.http import QueryDict
+
+from glance_rest import glance, params
+from glance_rest.errors import BadInput, glance_message
+from glance_rest.stack import config
+
+SCHEMA = glance.ImageSchema({"properties": {
+    "name": {}, "disk_format": {"enum": [None, "raw", "qcow2", "vmdk", "vhd", "ami", "aki",
+                                         "ari", "iso"]},
+    "container_format": {"enum": [None, "bare", "ovf", "ova", "docker", "ami", "aki", "ari"]},
+    "min_disk": {}, "min_ram": {}, "protected": {}, "visibility": {}, "tags": {},
+    "os_hidden": {}, "id": {}, "status": {"readOnly": True}, "size": {"readOnly": True},
+    "os_hash_value": {"readOnly": True}, "os_hash_algo": {"readOnly": True},
+}})
+
+
+# --- pagination --------------------------------------------------------------
+CATALOGUE = list(range(1, 8))  # 7 items, page size 3
+
+
+def fetch_from(items):
+    def fetch(marker, sort_dir, count):
+        ordered = items if sort_dir == "asc" else list(reversed(items))
+        start = ordered.index(marker) + 1 if marker is not None else 0
+        return ordered[start:start + count]
+    return fetch
+
+
+def page(marker=None, reversed_order=False, paginate=True, sort_dir="asc"):
+    return glance.page(fetch_from(CATALOGUE), marker=marker, sort_dir=sort_dir,
+                       paginate=paginate, reversed_order=reversed_order, page_size=3, limit=100)
+
+
+def test_first_middle_last_pages():
+    assert page() == ([1, 2, 3], True, False)
+    assert page(marker=3) == ([4, 5, 6], True, True)
+    assert page(marker=6) == ([7], False, True)
+
+
+def test_pages_reached_backwards_keep_their_order():
+    assert page(marker=7, reversed_order=True) == ([4, 5, 6], True, True)
+    assert page(marker=4, reversed_order=True) == ([1, 2, 3], True, False)
+
+
+def test_descending_and_unpaginated():
+    assert page(sort_dir="desc") == ([7, 6, 5], True, False)
+    assert page(marker=4, sort_dir="desc", reversed_order=True) == ([7, 6, 5], True, False)
+    assert page(paginate=False) == (CATALOGUE, False, False)
+
+
+def test_exactly_one_page():
+    items = [1, 2, 3]
+    result = glance.page(fetch_from(items), marker=None, sort_dir="asc", paginate=True,
+                         reversed_order=False, page_size=3, limit=100)
+    assert result == ([1, 2, 3], False, False)
+
+
+# --- query strings -----------------------------------------------------------
+def test_query_constants_and_repeated_filters():
+    query = QueryDict("paginate=true&is_public=False&tag=a&tag=b&name=x&marker=None")
+    filters, kwargs = params.split_query(query, {"paginate", "marker"})
+    assert kwargs == {"paginate": True, "marker": None}
+    assert filters == {"is_public": False, "tag": ["a", "b"], "name": "x"}
+
+
+def test_horizon_filter_names_normalised():
+    assert glance.normalize_image_filters({"is_public": True, "property-owner_id": "p1"}) \
+        == {"visibility": "public", "owner": "p1"}
+    assert glance.normalize_image_filters({"is_public": None, "protected": False}) \
+        == {"protected": "false"}
+
+
+# --- image bodies ------------------------------------------------------------
+@pytest.mark.parametrize("disk, container, expected", [
+    ("ami", None, ("ami", "ami")), ("aki", "bare", ("aki", "aki")), ("ari", None, ("ari", "ari")),
+    ("docker", None, ("raw", "docker")), ("vhd", None, ("vhd", "ovf")),
+    ("ova", None, ("vmdk", "ova")), ("qcow2", None, ("qcow2", "bare")),
+    ("raw", "ovf", ("raw", "ovf")),
+])
+def test_format_rules(disk, container, expected):
+    body = {"disk_format": disk}
+    if container:
+        body["container_format"] = container
+    attrs = params.image_attributes(body, SCHEMA, creating=True)
+    assert (attrs["disk_format"], attrs["container_format"]) == expected
+
+
+def test_fields_and_custom_properties():
+    attrs = params.image_attributes({
+        "name": "n", "description": "d", "kernel": "k1", "ramdisk": "", "architecture": "x86_64",
+        "min_disk": "10", "min_ram": 512, "visibility": "community", "protected": "true",
+        "tags": ["a"], "is_public": True, "hw_qemu_guest_agent": "yes", "cores": 4,
+        "source_type": "url", "image_url": "http://x", "import_data": False,
+    }, SCHEMA, creating=True)
+    assert attrs == {
+        "name": "n", "description": "d", "kernel_id": "k1", "architecture": "x86_64",
+        "min_disk": 10, "min_ram": 512, "visibility": "community", "protected": True,
+        "tags": ["a"], "hw_qemu_guest_agent": "yes", "cores": "4",
+    }
+
+
+def test_update_leaves_absent_fields_alone():
+    assert params.image_attributes({"name": "only"}, SCHEMA, creating=False) == {"name": "only"}
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"min_disk": "abc"}, "min_disk"), ({"min_ram": -1}, "min_ram"),
+    ({"protected": "maybe"}, "protected"), ({"visibility": "everyone"}, "visibility"),
+    ({"tags": "a,b"}, "tags"), ({"disk_format": "floppy"}, "disk_format"),
+    ({"status": "active"}, "status"), ({"nested": {"a": 1}}, "nested"),
+    ({"properties": ["x"]}, "properties"), ({"name": 5}, "name"),
+])
+def test_bad_fields_are_named(body, field):
+    with pytest.raises(BadInput) as raised:
+        params.image_attributes(body, SCHEMA, creating=True)
+    assert raised.value.field == field and raised.value.status == 400
+
+
+def test_property_changes():
+    changes, removed = params.property_changes(
+        {"updated": {"os_hidden": "true", "a": "1"}, "removed": ["b"]}, SCHEMA)
+    assert changes == {"os_hidden": True, "a": "1"} and removed == ["b"]
+    for body in ({}, {"updated": {"os_hash_value": "x"}}, {"updated": {"size": 1}},
+                 {"updated": {}, "removed": "b"}):
+        with pytest.raises(BadInput):
+            params.property_changes(body, SCHEMA)
+
+
+def test_glance_message_is_cleaned():
+    assert glance_message("403 Forbidden: It&#x27;s not allowed") == "It's not allowed"
+
+
+# --- stack configuration -----------------------------------------------------
+def test_glance_config_allows_import_ports(tmp_path):
+    layout = config.Layout(tmp_path, keystone_port=15000, glance_port=19292, import_ports=(8123,))
+    text = config.glance_api_conf(layout, "/sock", "pw", "/venv/etc/glance/paste.ini")
+    assert "allowed_ports = [80,443,8123]" in text
+    assert "allowed_hosts = [127.0.0.1]" in text
+    assert "flavor = keystone" in text
+    assert "postgresql+psycopg2://postgres@/glance?host=/sock" in text
+    assert "www_authenticate_uri = http://127.0.0.1:15000/v3" in text
+
+
+def test_secrets_generated_once_and_private(tmp_path):
+    layout = config.Layout(tmp_path)
+    first = config.load_or_create_secrets(layout)
+    assert set(first) == {"admin", "demo", "alt_demo", "glance"}
+    assert len(set(first.values())) == 4
+    assert config.load_or_create_secrets(layout) == first
+    assert Path(layout.secrets_file).stat().st_mode & 0o077 == 0
+    clouds = json.loads(config.clouds_yaml(layout, first))["clouds"]
+    assert clouds["devstack-admin"]["auth"]["password"] == first["admin"]

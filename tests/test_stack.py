@@ -1,0 +1,161 @@
+"""The embedded stack: real Keystone and Glance, on PostgreSQL, on loopback."""
+
+import concurrent.futures
+import hashlib
+import io
+import json
+import os
+import socket
+import subprocess
+
+import pytest
+import requests
+from glanceclient import exc as glance_exc
+
+from tests.stackfixture import ROOT, STACK_PYTHON, StackProcess, free_port
+
+pytestmark = pytest.mark.stack
+
+
+def test_version_documents_answer(stack):
+    keystone = requests.get(stack.keystone_url, timeout=10)
+    assert keystone.status_code == 200
+    assert keystone.json()["version"]["id"] == "v3.14"
+    glance = requests.get(stack.glance_url + "/versions", timeout=10)
+    assert glance.status_code == 200
+    assert any(v["status"] == "CURRENT" for v in glance.json()["versions"])
+
+
+def test_glance_validates_tokens(stack):
+    answer = requests.get(stack.glance_url + "/v2/images", timeout=10)
+    assert answer.status_code == 401
+
+
+def test_demo_and_alt_demo_list_their_own_images(stack):
+    demo, alt = stack.glance("demo"), stack.glance("alt_demo")
+    image = demo.images.create(name="stack-private", disk_format="raw",
+                               container_format="bare", visibility="private")
+    try:
+        assert image.id in [i.id for i in demo.images.list()]
+        assert image.id not in [i.id for i in alt.images.list()]
+        with pytest.raises(glance_exc.HTTPNotFound):
+            alt.images.get(image.id)
+    finally:
+        demo.images.delete(image.id)
+
+
+def test_catalog_and_devstack_names(stack):
+    access = stack.auth("admin").get_access(stack.session("admin"))
+    assert "admin" in access.role_names
+    assert access.service_catalog.url_for(service_type="image", interface="public") \
+        == stack.glance_url
+    member = stack.auth("demo").get_access(stack.session("demo"))
+    assert member.project_name == "demo" and "member" in member.role_names
+    assert "admin" not in member.role_names
+
+
+def test_clouds_yaml_has_devstack_clouds(stack):
+    clouds = json.loads((stack.data_dir / "clouds.yaml").read_text())["clouds"]
+    assert set(clouds) == {"devstack", "devstack-admin", "devstack-alt"}
+    assert clouds["devstack-alt"]["auth"]["username"] == "alt_demo"
+    assert clouds["devstack"]["auth"]["password"] == stack.passwords["demo"]
+    assert oct((stack.data_dir / "clouds.yaml").stat().st_mode & 0o777) == "0o600"
+    assert oct((stack.data_dir / "secrets.json").stat().st_mode & 0o777) == "0o600"
+
+
+def test_metadefs_loaded(stack):
+    namespaces = list(stack.glance("demo").metadefs_namespace.list())
+    assert len(namespaces) >= 25
+    assert "OS::Compute::Watchdog" in {n["namespace"] for n in namespaces}
+
+
+def _cycle(glance, n):
+    payload = os.urandom(200_000)
+    image = glance.images.create(name=f"concurrent-{n}", disk_format="raw",
+                                 container_format="bare")
+    glance.images.upload(image.id, io.BytesIO(payload))
+    glance.images.update(image.id, description=f"cycle {n}")
+    stored = glance.images.get(image.id)
+    assert stored.os_hash_value == hashlib.sha512(payload).hexdigest()
+    glance.images.delete(image.id)
+    return n
+
+
+@pytest.mark.slow
+def test_eight_concurrent_clients_get_no_error(stack):
+    """8 clients create, upload, update and delete images at once, 5 times each."""
+    clients = [stack.glance("demo" if i % 2 else "alt_demo") for i in range(8)]
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(_cycle, clients[i % 8], i) for i in range(40)]
+        done = [f.result() for f in futures]  # re-raises any client error
+    assert sorted(done) == list(range(40))
+
+
+def test_taken_port_is_a_clear_error(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        result = subprocess.run(
+            [STACK_PYTHON, "-m", "glance_rest.stack", "run", "--data-dir", str(tmp_path / "d"),
+             "--keystone-port", str(taken), "--glance-port", str(free_port())],
+            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert f"port {taken} on 127.0.0.1 is already in use" in result.stderr
+
+
+def test_bad_port_setting_is_refused(tmp_path):
+    result = subprocess.run(
+        [STACK_PYTHON, "-m", "glance_rest.stack", "run", "--data-dir", str(tmp_path / "d")],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "STACK_GLANCE_PORT": "ninety"})
+    assert result.returncode == 2
+    assert "STACK_GLANCE_PORT='ninety' is not a port number" in result.stderr
+
+
+@pytest.mark.slow
+def test_images_survive_a_restart(tmp_path):
+    """A second stack of its own: stop it, start it again, the image is there."""
+    first = StackProcess(tmp_path / "data").start()
+    try:
+        glance = first.glance("demo")
+        image = glance.images.create(name="persistent", disk_format="raw",
+                                     container_format="bare")
+        glance.images.upload(image.id, io.BytesIO(b"kept across restarts" * 1000))
+        checksum = glance.images.get(image.id).os_hash_value
+    finally:
+        first.stop()
+    assert not _port_open(first.glance_port)
+
+    second = StackProcess(tmp_path / "data", first.keystone_port, first.glance_port,
+                          first.import_port).start()
+    try:
+        restored = second.glance("demo").images.get(image.id)
+        assert restored.status == "active"
+        assert restored.os_hash_value == checksum
+        data = b"".join(second.glance("demo").images.data(image.id))
+        assert data == b"kept across restarts" * 1000
+    finally:
+        second.stop()
+    assert not _port_open(second.keystone_port)
+    assert not _leftover_processes(str(tmp_path), f"127.0.0.1:{second.keystone_port}",
+                                   f"127.0.0.1:{second.glance_port}")
+
+
+def _port_open(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _leftover_processes(*needles):
+    """Processes whose command line names this stack's folder or ports."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmdline = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if any(needle.encode() in cmdline for needle in needles):
+                found.append(cmdline.decode(errors="replace"))
+    return found
