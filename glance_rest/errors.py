@@ -61,7 +61,12 @@ def glance_message(details):
 def from_client_error(error):
     """Translate a glanceclient / keystoneauth1 exception; None if unknown."""
     if isinstance(error, glance_exc.HTTPException):
-        code = error.code if isinstance(error.code, int) else 502
+        code = error.code
+        if not isinstance(code, int):
+            # glanceclient knows no class for some statuses (415, 410...): its
+            # details still start with Glance's status line.
+            found = re.match(r"\s*(\d{3})\b", str(error.details or ""))
+            code = int(found.group(1)) if found else 502
         if code == 401:
             return LoginExpired()
         if code in PASSED_THROUGH:

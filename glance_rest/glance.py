@@ -7,6 +7,7 @@ models would fetch the image schema on every new client); the schema itself
 is fetched once per Glance endpoint and kept for the process.
 """
 
+import json
 import threading
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
@@ -203,6 +204,16 @@ def image_create(glance, attributes):
     return body
 
 
+JSON_PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
+
+
+def _patch(glance, image_id, ops):
+    # A string body: glanceclient would relabel a list as application/json.
+    _, body = glance.http.patch(f"/v2/images/{_quote(image_id)}", data=json.dumps(ops),
+                                headers=dict(JSON_PATCH))
+    return body
+
+
 def image_update(glance, image_id, changes, removed=()):
     """Apply ``changes`` (base and custom attributes) and remove ``removed``
     with one JSON-patch; keys absent from both are left alone."""
@@ -218,10 +229,7 @@ def image_update(glance, image_id, changes, removed=()):
             ops.append({"op": "remove", "path": f"/{key}"})
     if not ops:
         return current
-    _, body = glance.http.patch(
-        f"/v2/images/{_quote(image_id)}", data=ops,
-        headers={"Content-Type": "application/openstack-images-v2.1-json-patch"})
-    return body
+    return _patch(glance, image_id, ops)
 
 
 def image_delete(glance, image_id):
@@ -233,10 +241,8 @@ def image_action(glance, image_id, action):
 
 
 def image_add_location(glance, image_id, url):
-    glance.http.patch(
-        f"/v2/images/{_quote(image_id)}",
-        data=[{"op": "add", "path": "/locations/-", "value": {"url": url, "metadata": {}}}],
-        headers={"Content-Type": "application/openstack-images-v2.1-json-patch"})
+    _patch(glance, image_id,
+           [{"op": "add", "path": "/locations/-", "value": {"url": url, "metadata": {}}}])
 
 
 def image_import_from_url(glance, image_id, url):

@@ -86,7 +86,7 @@ class ImageProperties(ApiView):
 class ImageActions(ApiView):
     url_regex = r"^glance/images/(?P<image_id>[^/]+)/actions/(?P<action>deactivate|reactivate)$"
 
-    @ajax()
+    @ajax(parse_body=False)  # no body: whatever a client sends along is ignored
     def post(self, request, image_id, action):
         api.image_action(api.Glance(request.credentials), image_id, action)
 

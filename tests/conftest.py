@@ -18,3 +18,25 @@ def api_settings(settings, stack):
     """Point the API at the test stack."""
     settings.OPENSTACK_KEYSTONE_URL = stack.keystone_url
     return settings
+
+
+@pytest.fixture(scope="session")
+def tokens(stack):
+    """One Keystone token per stack user for the whole run."""
+    cache = {}
+
+    def token(user):
+        if user not in cache:
+            cache[user] = stack.token(user)
+        return cache[user]
+    return token
+
+
+@pytest.fixture
+def api(api_settings, tokens, db):
+    """Django test clients calling the API as a stack user with X-Auth-Token."""
+    from django.test import Client
+
+    def client(user="demo"):
+        return Client(HTTP_X_AUTH_TOKEN=tokens(user))
+    return client
