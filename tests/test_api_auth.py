@@ -1,0 +1,119 @@
+"""/api/auth/: Keystone login in the Django session, XHR and CSRF rules, logout."""
+
+import json
+
+import pytest
+import requests
+from django.test import Client
+
+pytestmark = pytest.mark.stack
+XHR = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}
+
+
+def browser():
+    """A browser-like client: Django's CSRF checks enforced."""
+    return Client(enforce_csrf_checks=True)
+
+
+def login(client, stack, user="demo", **extra):
+    session = client.get("/api/auth/session/")
+    assert session.status_code == 401
+    csrf = client.cookies["csrftoken"].value
+    body = {"username": user, "password": stack.passwords[user], **extra}
+    return client.post("/api/auth/login/", json.dumps(body), content_type="application/json",
+                       HTTP_X_CSRFTOKEN=csrf, **XHR)
+
+
+def csrf(client):
+    return {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value, **XHR}
+
+
+def test_login_session_and_logout(api_settings, db, stack):
+    client = browser()
+    answer = login(client, stack)
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert body["user"]["name"] == "demo" and body["project"]["name"] == "demo"
+    assert "member" in body["roles"] and body["expires_at"]
+    assert "token" not in json.dumps(body).lower()
+    cookie = client.cookies["sessionid"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+
+    assert client.get("/api/auth/session/").json()["user"]["name"] == "demo"
+    images = client.get("/api/glance/images/", **XHR)
+    assert images.status_code == 200 and "items" in images.json()
+
+    # The session's token is revoked at Keystone on logout.
+    from glance_rest.auth import SESSION_KEY
+    token = json.loads(client.session[SESSION_KEY])["auth_token"]
+    assert client.post("/api/auth/logout/", **csrf(client)).status_code == 204
+    assert client.get("/api/auth/session/").status_code == 401
+    assert client.get("/api/glance/images/", **XHR).status_code == 401
+    check = requests.get(stack.keystone_url + "/auth/tokens", timeout=10,
+                         headers={"X-Auth-Token": stack.token("admin"), "X-Subject-Token": token})
+    assert check.status_code == 404
+
+
+def test_login_to_a_named_project(api_settings, db, stack):
+    answer = login(browser(), stack, user="admin", project="admin")
+    assert answer.status_code == 200
+    assert answer.json()["project"]["name"] == "admin" and "admin" in answer.json()["roles"]
+    refused = login(browser(), stack, user="demo", project="alt_demo")
+    assert refused.status_code == 403 and refused.json()["error"]["field"] == "project"
+
+
+def test_wrong_password(api_settings, db, stack):
+    client = browser()
+    client.get("/api/auth/session/")
+    answer = client.post("/api/auth/login/", json.dumps({"username": "demo", "password": "no"}),
+                         content_type="application/json", **csrf(client))
+    assert answer.status_code == 401
+    assert "Invalid username, password or domain" in answer.json()["error"]["message"]
+    assert "no" not in answer.json()["error"]["message"].split()
+
+
+def test_login_needs_csrf_and_xhr(api_settings, db, stack):
+    client = browser()
+    client.get("/api/auth/session/")
+    body = json.dumps({"username": "demo", "password": stack.passwords["demo"]})
+    no_csrf = client.post("/api/auth/login/", body, content_type="application/json", **XHR)
+    assert no_csrf.status_code == 403 and "CSRF" in no_csrf.json()["error"]["message"]
+    no_xhr = client.post("/api/auth/login/", body, content_type="application/json",
+                         HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+    assert no_xhr.status_code == 400 and "XMLHttpRequest" in no_xhr.json()["error"]["message"]
+
+
+def test_session_calls_need_xhr_and_csrf(api_settings, db, stack):
+    client = browser()
+    assert login(client, stack).status_code == 200
+    assert client.get("/api/glance/images/").status_code == 400  # no XHR header
+    create = json.dumps({"name": "csrf-test", "disk_format": "raw"})
+    refused = client.put("/api/glance/images/", create, content_type="application/json", **XHR)
+    assert refused.status_code == 403 and "CSRF" in refused.json()["error"]["message"]
+    accepted = client.put("/api/glance/images/", create, content_type="application/json",
+                          **csrf(client))
+    assert accepted.status_code == 201
+    image_id = accepted.json()["id"]
+    assert client.delete(f"/api/glance/images/{image_id}/", **csrf(client)).status_code == 204
+
+
+def test_token_header_needs_no_session_or_csrf(api_settings, db, stack, tokens):
+    client = browser()
+    answer = client.put("/api/glance/images/", json.dumps({"name": "tok", "disk_format": "raw"}),
+                        content_type="application/json", HTTP_X_AUTH_TOKEN=tokens("alt_demo"))
+    assert answer.status_code == 201
+    assert answer.json()["owner"] == stack.auth("alt_demo").get_access(
+        stack.session("alt_demo")).project_id
+    who = client.get("/api/auth/session/", HTTP_X_AUTH_TOKEN=tokens("alt_demo")).json()
+    assert who["user"]["name"] == "alt_demo"
+    client.delete(f"/api/glance/images/{answer.json()['id']}/", HTTP_X_AUTH_TOKEN=tokens("alt_demo"))
+
+
+def test_revoked_token_is_refused(api_settings, db, stack, settings):
+    settings.TOKEN_CACHE_SECONDS = 0
+    token = stack.token("demo")
+    client = Client(HTTP_X_AUTH_TOKEN=token)
+    assert client.get("/api/glance/version/").status_code == 200
+    assert client.post("/api/auth/logout/").status_code == 204
+    answer = client.get("/api/glance/version/")
+    assert answer.status_code == 401
