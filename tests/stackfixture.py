@@ -70,9 +70,9 @@ class StackProcess:
         self.info = json.loads(self.ready_file.read_text())
         return self
 
-    def stop(self, timeout=60):
+    def stop(self, timeout=60, sig=signal.SIGTERM):
         if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(sig)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:

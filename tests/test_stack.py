@@ -5,6 +5,7 @@ import hashlib
 import io
 import json
 import os
+import signal
 import socket
 import subprocess
 
@@ -136,7 +137,8 @@ def test_images_survive_a_restart(tmp_path):
         data = b"".join(second.glance("demo").images.data(image.id))
         assert data == b"kept across restarts" * 1000
     finally:
-        second.stop()
+        second.stop(sig=signal.SIGINT)  # as Ctrl-C does
+    assert second.process.returncode == 0
     assert not _port_open(second.keystone_port)
     assert not _leftover_processes(str(tmp_path), f"127.0.0.1:{second.keystone_port}",
                                    f"127.0.0.1:{second.glance_port}")

@@ -104,6 +104,8 @@ def main(argv=None):
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
+    # Ctrl-C must stop the stack even when started from a shell that ignores SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
     stack = Stack(layout, out=lambda line: print(line, flush=True))
