@@ -192,7 +192,28 @@ def image_get_raw(glance, image_id):
 
 
 def image_get(glance, image_id):
-    return image_to_dict(image_get_raw(glance, image_id), glance.schema(), extended=True)
+    raw = image_get_raw(glance, image_id)
+    image = image_to_dict(raw, glance.schema(), extended=True)
+    if import_in_question(raw):
+        image["import"] = import_status(glance, image_id)
+    return image
+
+
+def import_in_question(raw):
+    """Whether an import is running or failed: only then are tasks worth a call."""
+    return (raw.get("status") == "importing" or bool(raw.get("os_glance_importing_to_stores"))
+            or bool(raw.get("os_glance_failed_import")))
+
+
+def import_status(glance, image_id):
+    """The latest import task of the image: its status and Glance's message."""
+    _, body = glance.http.get(f"/v2/images/{_quote(image_id)}/tasks")
+    tasks = sorted(body.get("tasks", []), key=lambda t: t.get("created_at") or "")
+    if not tasks:
+        return None
+    task = tasks[-1]
+    return {"task_id": task.get("id"), "status": task.get("status"),
+            "message": task.get("message") or "", "updated_at": task.get("updated_at")}
 
 
 def _quote(image_id):
@@ -220,6 +241,8 @@ def image_update(glance, image_id, changes, removed=()):
     current = image_get_raw(glance, image_id)
     ops = []
     for key, value in changes.items():
+        if current.get(key, object()) == value:
+            continue  # unchanged: Glance would refuse some no-op replaces anyway
         if key in current or key in glance.schema().base:
             ops.append({"op": "replace", "path": f"/{key}", "value": value})
         else:
@@ -250,7 +273,14 @@ def image_import_from_url(glance, image_id, url):
 
 
 def image_upload(glance, image_id, data, size=None):
+    """Send ``data`` (a file-like) to Glance as it is read."""
     glance.client.images.upload(image_id, data, image_size=size)
+
+
+def image_download(glance, image_id):
+    """Glance's streamed response for the image's data (204 if it has none)."""
+    resp, _ = glance.http.get(f"/v2/images/{_quote(image_id)}/file")
+    return resp
 
 
 def upload_url(glance, image_id):

@@ -15,6 +15,7 @@ import uuid
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import re_path
 from django.views import View
@@ -140,7 +141,7 @@ def ajax(authenticated=True, data_required=False, parse_body=True):
                 return _failed(request, error)
             if result is None:
                 return HttpResponse(status=204)
-            if isinstance(result, HttpResponse):
+            if isinstance(result, HttpResponseBase):
                 return result
             return JsonResponse(result, safe=False)
 

@@ -5,9 +5,11 @@ import contextlib
 import json
 
 from django.conf import settings
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 
 from . import glance as api
-from . import params
+from . import params, uploads
 from .errors import ApiError, BadInput
 from .rest import ApiView, CreatedResponse, ajax, register
 
@@ -121,33 +123,58 @@ class Images(ApiView):
         image = api.image_create(glance, attrs)
         return created(glance, image)
 
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "POST":
+            # The multipart body is streamed by post() itself, after authentication.
+            request.upload_handlers = [uploads.LeaveBodyUnread(request)]
+        return super().dispatch(request, *args, **kwargs)
+
     @ajax(parse_body=False)
     def post(self, request):
-        """Create an image and upload its data from multipart/form-data
-        (Horizon's legacy mode). 201 only once Glance holds the data; if the
-        upload fails the new image is deleted and the error returned."""
+        """Create an image and stream its data from multipart/form-data
+        (Horizon's legacy mode). The fields must come before the ``data`` part;
+        fields after it (Horizon's ``$$originalJSON``) are applied once the data
+        is in. 201 with the active image only once Glance holds the data; if
+        anything fails the new image is deleted and the error returned."""
         if settings.IMAGES_UPLOAD_MODE != "legacy":
             raise ApiError(403, f"Uploads through this API are disabled "
                                 f"(IMAGES_UPLOAD_MODE={settings.IMAGES_UPLOAD_MODE}).")
         if request.content_type != "multipart/form-data":
             raise ApiError(415, "Send the image as multipart/form-data with a 'data' file part.")
-        data = multipart_fields(request)
-        upload = request.FILES.get("data")
-        if upload is None:
-            raise BadInput("data", "a file part named 'data' is required")
+        uploads.check_size(request)
         glance = api.Glance(request.credentials)
-        attrs = params.image_attributes(data, glance.schema(), creating=True)
-        image = api.image_create(glance, attrs)
-        with deleted_on_failure(glance, image["id"]):
-            api.image_upload(glance, image["id"], upload, size=upload.size)
-        return created(glance, api.image_get_raw(glance, image["id"]))
+        schema = glance.schema()
+        form = uploads.MultipartStream(request)
+        image_id = None
+        try:
+            for name, _filename, chunks in form.files():
+                if name != "data" or image_id is not None:
+                    form.skip(chunks)
+                    continue
+                attrs = params.image_attributes(multipart_fields(form.fields), schema,
+                                                creating=True)
+                if "disk_format" not in attrs:
+                    raise BadInput("disk_format", "must be sent before the 'data' part: "
+                                                  "the data goes to Glance as it arrives")
+                image_id = api.image_create(glance, attrs)["id"]
+                api.image_upload(glance, image_id, uploads.ChunkReader(chunks))
+            if image_id is None:
+                raise BadInput("data", "a file part named 'data' is required")
+            late = params.image_attributes(multipart_fields(form.fields), schema, creating=False)
+            image = api.image_update(glance, image_id, late)
+        except BaseException:
+            if image_id is not None:
+                with contextlib.suppress(Exception):  # report the first error
+                    api.image_delete(glance, image_id)
+            raise
+        return created(glance, image)
 
 
-def multipart_fields(request):
+def multipart_fields(fields):
     """Form fields, with Horizon's ``$$originalJSON`` restoring their types."""
-    original = request.POST.get("$$originalJSON")
+    original = fields.get("$$originalJSON")
     if original is None:
-        return {k: v for k, v in request.POST.items()}
+        return dict(fields)
     try:
         data = json.loads(original)
     except ValueError:
@@ -156,6 +183,45 @@ def multipart_fields(request):
         raise BadInput("$$originalJSON", "must be a JSON object")
     data.pop("data", None)  # the browser's File object, serialised as {}
     return data
+
+
+@register
+class ImageData(ApiView):
+    url_regex = r"^glance/images/(?P<image_id>[^/]+)/data/$"
+
+    @ajax(parse_body=False)
+    def put(self, request, image_id):
+        """Stream an application/octet-stream body (Content-Length or chunked)
+        into the image. On failure Glance leaves the image queued, without data."""
+        if settings.IMAGES_UPLOAD_MODE == "off":
+            raise ApiError(403, "Uploads through this API are disabled (IMAGES_UPLOAD_MODE=off).")
+        if request.content_type != "application/octet-stream":
+            raise ApiError(415, "Send the image data as application/octet-stream.")
+        size = uploads.check_size(request)
+        reader = uploads.ChunkReader(uploads.raw_chunks(request), expected=size)
+        api.image_upload(api.Glance(request.credentials), image_id, reader, size=size)
+
+    @ajax(parse_body=False)
+    def get(self, request, image_id):
+        """The image's data, streamed, with its name, size and hashes."""
+        glance = api.Glance(request.credentials)
+        image = api.image_get_raw(glance, image_id)
+        upstream = api.image_download(glance, image_id)
+        if upstream.status_code == 204:
+            upstream.close()
+            return HttpResponse(status=204)
+        response = StreamingHttpResponse(uploads.stream_response_chunks(upstream),
+                                         content_type="application/octet-stream")
+        if upstream.headers.get("Content-Length"):
+            response["Content-Length"] = upstream.headers["Content-Length"]
+        response["Content-Disposition"] = content_disposition_header(
+            True, image.get("name") or image["id"])
+        for header, key in (("X-Image-Checksum", "checksum"),
+                            ("X-Image-Hash-Algo", "os_hash_algo"),
+                            ("X-Image-Hash-Value", "os_hash_value")):
+            if image.get(key):
+                response[header] = image[key]
+        return response
 
 
 def created(glance, image, **extra):

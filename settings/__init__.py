@@ -114,6 +114,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "glance_rest": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        # Failures outside the views' own error handling (500s) still get logged.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         # keystoneauth and glanceclient log request headers at DEBUG: keep them quiet.
         "keystoneauth": {"handlers": ["console"], "level": "WARNING"},
         "glanceclient": {"handlers": ["console"], "level": "WARNING"},
@@ -134,6 +136,10 @@ IMAGES_UPLOAD_MODE = env_str("IMAGES_UPLOAD_MODE", env_str("HORIZON_IMAGES_UPLOA
 if IMAGES_UPLOAD_MODE not in ("legacy", "direct", "off"):
     raise ImproperlyConfigured(
         f"IMAGES_UPLOAD_MODE must be legacy, direct or off, not {IMAGES_UPLOAD_MODE!r}")
+
+# Largest image upload accepted through the API, in bytes (0: no limit of our
+# own; Glance's image_size_cap still applies). Larger: 413 before reading.
+IMAGE_UPLOAD_MAX_SIZE = env_int("IMAGE_UPLOAD_MAX_SIZE", 1 << 40)
 
 # Seconds to wait for Glance or Keystone before answering 503/504.
 OPENSTACK_TIMEOUT = env_int("OPENSTACK_TIMEOUT", 60, minimum=1)

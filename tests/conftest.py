@@ -40,3 +40,13 @@ def api(api_settings, tokens, db):
     def client(user="demo"):
         return Client(HTTP_X_AUTH_TOKEN=tokens(user))
     return client
+
+
+@pytest.fixture(scope="session")
+def api_server(stack, tmp_path_factory):
+    """The API under gunicorn (2 workers) against the test stack."""
+    from tests.stackfixture import ApiServer
+
+    server = ApiServer(stack, tmp_path_factory.mktemp("api")).start()
+    yield server
+    server.stop()

@@ -97,3 +97,64 @@ class StackProcess:
     def glance(self, user):
         """A direct glanceclient for ``user``: what tests compare the API with."""
         return GlanceClient("2", session=self.session(user))
+
+
+APP_BIN = Path(os.environ.get("APP_VENV_BIN", str(ROOT / ".venv" / "bin")))
+
+
+class ApiServer:
+    """The API under gunicorn, as in production, pointed at a test stack."""
+
+    def __init__(self, stack, folder, workers=2, extra_env=None):
+        self.stack = stack
+        self.folder = Path(folder)
+        self.port = free_port()
+        self.workers = workers
+        self.tmpdir = self.folder / "tmp"
+        self.log = self.folder / "api.log"
+        self.env = {
+            **os.environ,
+            "GLANCE_REST_DEV": "1",
+            "OPENSTACK_KEYSTONE_URL": stack.keystone_url,
+            "GLANCE_REST_DB": str(self.folder / "api.sqlite3"),
+            "TMPDIR": str(self.tmpdir),
+            "IMAGE_UPLOAD_MAX_SIZE": str(200 * 1024 * 1024),
+            **(extra_env or {}),
+        }
+        self.process = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout=60):
+        import requests
+
+        self.tmpdir.mkdir(parents=True, exist_ok=True)
+        subprocess.run([str(APP_BIN / "python"), "manage.py", "migrate", "--noinput", "-v0"],
+                       cwd=ROOT, env=self.env, check=True)
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [str(APP_BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}",
+                 "--workers", str(self.workers), "--threads", "8", "--no-control-socket",
+                 "--timeout", "300", "glance_rest.wsgi:application"],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                requests.get(self.url + "/api/glance/version/", timeout=2)
+                return self
+            except requests.ConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("API server did not start:\n" + self.log.read_text()[-3000:])
+                time.sleep(0.2)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()

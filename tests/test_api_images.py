@@ -220,10 +220,11 @@ def test_legacy_multipart_upload(api, stack):
     payload = bytes(range(256)) * 4096
     meta = {"name": unique(), "disk_format": "raw", "min_disk": 2, "protected": False,
             "custom": "yes"}
+    # As Horizon's client sends it: fields, the file, then $$originalJSON last.
     answer = api().post(IMAGES, {
+        "name": meta["name"], "disk_format": "raw", "min_disk": "2",
         "data": SimpleUploadedFile("disk.raw", payload),
-        "$$originalJSON": _json.dumps({**meta, "data": {}}),
-        "name": meta["name"], "min_disk": "2",
+        "$$originalJSON": _json.dumps({**meta, "min_disk": 2, "data": {}}),
     })
     assert answer.status_code == 201, answer.content
     body = answer.json()
@@ -237,8 +238,8 @@ def test_failed_legacy_upload_leaves_nothing(api, stack):
     name = unique()
     from django.core.files.uploadedfile import SimpleUploadedFile
     # qcow2 declared, raw bytes sent: Glance 33 refuses the data (415).
-    answer = api().post(IMAGES, {"data": SimpleUploadedFile("x.qcow2", b"not qcow2" * 100),
-                                 "name": name, "disk_format": "qcow2"})
+    answer = api().post(IMAGES, {"name": name, "disk_format": "qcow2",
+                                 "data": SimpleUploadedFile("x.qcow2", b"not qcow2" * 100)})
     assert answer.status_code == 415
     assert "does not match" in answer.json()["error"]["message"]
     assert not list(stack.glance("demo").images.list(filters={"name": name}))

@@ -1,0 +1,172 @@
+"""Image bytes through the API without holding them: request bodies are read
+in fixed-size chunks and handed on to Glance as they arrive, and downloads
+are passed back the same way. Nothing is written to a temporary file.
+"""
+
+from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler
+from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
+from multipart import MultipartError, PushMultipartParser
+
+from .errors import ApiError, BadInput
+
+CHUNK_SIZE = 256 * 1024
+
+
+class LeaveBodyUnread(FileUploadHandler):
+    """Django upload handler that parses nothing (``handle_raw_input``
+    returning empty POST and FILES), so that a multipart body is left for the
+    view to stream after authentication. The CSRF check, which reads
+    ``request.POST``, then finds the token in X-CSRFToken only."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        return QueryDict(encoding=encoding), MultiValueDict()
+
+    def receive_data_chunk(self, raw_data, start):  # pragma: no cover - never called
+        return raw_data
+
+    def file_complete(self, file_size):  # pragma: no cover - never called
+        return None
+
+
+def declared_length(request):
+    """The body's Content-Length, or None when it is sent chunked."""
+    raw = request.META.get("CONTENT_LENGTH")
+    if raw in (None, ""):
+        return None
+    try:
+        length = int(raw)
+    except ValueError:
+        raise ApiError(400, "Content-Length is not a number.") from None
+    if length < 0:
+        raise ApiError(400, "Content-Length is negative.")
+    return length
+
+
+def check_size(request):
+    """413 at once when the declared size is over IMAGE_UPLOAD_MAX_SIZE."""
+    length = declared_length(request)
+    limit = settings.IMAGE_UPLOAD_MAX_SIZE
+    if limit and length is not None and length > limit:
+        raise ApiError(413, f"The upload is {length} bytes; the limit is {limit}.")
+    return length
+
+
+def body_reader(request):
+    """A ``read(n)`` over the request body, Content-Length or chunked."""
+    if declared_length(request) is None:
+        # Django reads nothing without Content-Length; the WSGI server's
+        # input decodes a chunked body and ends at its end.
+        return request.environ["wsgi.input"].read
+    return request.read
+
+
+class ChunkReader:
+    """A file-like ``read(n)`` over an iterable of byte chunks, counting them
+    and stopping at IMAGE_UPLOAD_MAX_SIZE (glanceclient wants ``read``)."""
+
+    def __init__(self, chunks, expected=None):
+        self._chunks = iter(chunks)
+        self._buffer = b""
+        self.received = 0
+        self.expected = expected
+
+    def read(self, size=-1):
+        while not self._buffer:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                if self.expected is not None and self.received != self.expected:
+                    # Raised inside the upload to Glance: it aborts, and Glance
+                    # puts the image back to queued without the partial data.
+                    raise ApiError(400, f"The body ended after {self.received} of "
+                                        f"{self.expected} bytes.")
+                return b""
+            self.received += len(chunk)
+            limit = settings.IMAGE_UPLOAD_MAX_SIZE
+            if limit and self.received > limit:
+                raise ApiError(413, f"The upload is over the limit of {limit} bytes.")
+            self._buffer = bytes(chunk)
+        if size is None or size < 0 or size >= len(self._buffer):
+            data, self._buffer = self._buffer, b""
+        else:
+            data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+
+def raw_chunks(request):
+    read = body_reader(request)
+    while True:
+        chunk = read(CHUNK_SIZE)
+        if not chunk:
+            return
+        yield chunk
+
+
+class MultipartStream:
+    """The parts of a multipart/form-data body, in order, read as they come.
+
+    Form fields are collected (their total bounded by
+    DATA_UPLOAD_MAX_MEMORY_SIZE); a file part is offered as a chunk iterator
+    that must be consumed (or skipped) before the next part is read.
+    """
+
+    def __init__(self, request):
+        boundary = request.content_params.get("boundary")
+        if not boundary:
+            raise ApiError(400, "The multipart body has no boundary.")
+        length = declared_length(request)
+        self._parser = PushMultipartParser(boundary, content_length=-1 if length is None else length,
+                                           max_segment_count=1000)
+        self._events = self._parser.parse_blocking(body_reader(request), CHUNK_SIZE)
+        self.fields = {}
+        self._field_bytes = 0
+
+    def files(self):
+        """Yield (field name, file name, chunk iterator) for each file part."""
+        try:
+            for event in self._events:
+                if event is None:
+                    continue
+                if event.filename is None:
+                    self._read_field(event.name)
+                else:
+                    yield event.name, event.filename, self._file_chunks()
+        except MultipartError as exc:
+            raise ApiError(400, f"The multipart body is malformed or incomplete: {exc}") from None
+
+    def _read_field(self, name):
+        value = bytearray()
+        for event in self._events:
+            if event is None:
+                break
+            value += event
+            self._field_bytes += len(event)
+            if self._field_bytes > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+                raise ApiError(413, "The form fields are too large.")
+        try:
+            self.fields[name] = value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadInput(name, "is not UTF-8 text") from None
+
+    def _file_chunks(self):
+        try:
+            for event in self._events:
+                if event is None:
+                    return
+                yield event
+        except MultipartError as exc:
+            raise ApiError(400, f"The multipart body is malformed or incomplete: {exc}") from None
+
+    @staticmethod
+    def skip(chunks):
+        for _ in chunks:
+            pass
+
+
+def stream_response_chunks(response, chunk_size=CHUNK_SIZE):
+    """Pass a streamed Glance response on, closing it even if the client leaves."""
+    try:
+        yield from response.iter_content(chunk_size)
+    finally:
+        response.close()

@@ -1,0 +1,204 @@
+"""Image bytes through the API under gunicorn: streamed both ways, failures
+that leave nothing half-made, import progress."""
+
+import hashlib
+import os
+import socket
+import time
+import uuid
+
+import pytest
+import requests
+
+from tests.helpers import FileServer, unique
+
+pytestmark = [pytest.mark.stack, pytest.mark.slow]
+MB = 1024 * 1024
+SIZE = 50 * MB
+
+
+@pytest.fixture(scope="module")
+def payload():
+    data = os.urandom(SIZE)
+    return data, hashlib.sha512(data).hexdigest()
+
+
+def chunks(data, size=MB):
+    for start in range(0, len(data), size):
+        yield data[start:start + size]
+
+
+def multipart_body(fields, data, boundary):
+    head = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items())
+    head += (f'--{boundary}\r\nContent-Disposition: form-data; name="data"; '
+             f'filename="disk.raw"\r\nContent-Type: application/octet-stream\r\n\r\n').encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    return head, tail
+
+
+class SizedStream:
+    """An iterable body of known length: requests sends it with Content-Length."""
+
+    def __init__(self, *parts):
+        self.parts = parts
+
+    def __len__(self):
+        return sum(len(p) for p in self.parts)
+
+    def __iter__(self):
+        for part in self.parts:
+            yield from chunks(part)
+
+
+def stream_multipart(url, token, fields, data):
+    boundary = uuid.uuid4().hex
+    head, tail = multipart_body(fields, data, boundary)
+    return requests.post(url, data=SizedStream(head, data, tail), timeout=300, headers={
+        "X-Auth-Token": token, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+
+def download(api_server, token, image_id):
+    answer = requests.get(f"{api_server.url}/api/glance/images/{image_id}/data/",
+                          headers={"X-Auth-Token": token}, stream=True, timeout=300)
+    digest = hashlib.sha512()
+    for chunk in answer.iter_content(MB):
+        digest.update(chunk)
+    return answer, digest.hexdigest()
+
+
+def test_multipart_upload_and_download_50mb(api_server, tokens, stack, payload):
+    data, sha512 = payload
+    name = unique("mp") + " ünï \"quoted\".raw"
+    answer = stream_multipart(f"{api_server.url}/api/glance/images/", tokens("demo"),
+                              {"name": name, "disk_format": "raw"}, data)
+    assert answer.status_code == 201, answer.text
+    image = answer.json()
+    assert image["status"] == "active" and image["size"] == SIZE
+    assert image["os_hash_value"] == sha512
+    assert stack.glance("demo").images.get(image["id"]).os_hash_value == sha512
+
+    back, digest = download(api_server, tokens("demo"), image["id"])
+    assert back.status_code == 200 and digest == sha512
+    assert back.headers["Content-Length"] == str(SIZE)
+    assert back.headers["Content-Type"] == "application/octet-stream"
+    assert back.headers["X-Image-Hash-Value"] == sha512
+    assert back.headers["X-Image-Hash-Algo"] == "sha512"
+    assert "filename*=utf-8''" in back.headers["Content-Disposition"]
+    assert not list(api_server.tmpdir.iterdir())  # nothing spooled to disk
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_raw_upload_50mb(api_server, tokens, stack, payload, chunked):
+    data, sha512 = payload
+    image_id = stack.glance("demo").images.create(name=unique("raw"), disk_format="raw",
+                                                  container_format="bare").id
+    headers = {"X-Auth-Token": tokens("demo"), "Content-Type": "application/octet-stream"}
+    body = chunks(data) if chunked else SizedStream(data)
+    answer = requests.put(f"{api_server.url}/api/glance/images/{image_id}/data/", data=body,
+                          headers=headers, timeout=300)
+    assert answer.status_code == 204, answer.text
+    stored = stack.glance("demo").images.get(image_id)
+    assert stored.status == "active" and stored.os_hash_value == sha512
+    _, digest = download(api_server, tokens("demo"), image_id)
+    assert digest == sha512
+
+
+def test_download_of_image_without_data(api_server, tokens, stack):
+    image_id = stack.glance("demo").images.create(name=unique(), disk_format="raw",
+                                                  container_format="bare").id
+    answer = requests.get(f"{api_server.url}/api/glance/images/{image_id}/data/",
+                          headers={"X-Auth-Token": tokens("demo")}, timeout=30)
+    assert answer.status_code == 204
+    missing = requests.get(f"{api_server.url}/api/glance/images/{uuid.uuid4()}/data/",
+                           headers={"X-Auth-Token": tokens("demo")}, timeout=30)
+    assert missing.status_code == 404 and missing.json()["error"]["message"]
+
+
+def send_partially(api_server, path, headers, first_bytes):
+    """Send a request's headers and the start of its body, then hang up."""
+    with socket.create_connection(("127.0.0.1", api_server.port)) as sock:
+        head = f"{path}\r\nHost: 127.0.0.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        sock.sendall(head.encode() + b"\r\n" + first_bytes)
+        time.sleep(1.0)
+
+
+def wait_for(predicate, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def test_aborted_multipart_upload_leaves_nothing(api_server, tokens, stack):
+    name = unique("aborted")
+    boundary = uuid.uuid4().hex
+    head, tail = multipart_body({"name": name, "disk_format": "raw"}, b"", boundary)
+    send_partially(api_server, "POST /api/glance/images/ HTTP/1.1", {
+        "X-Auth-Token": tokens("demo"), "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "Content-Length": str(len(head) + 20 * MB + len(tail))}, head + os.urandom(3 * MB))
+    glance = stack.glance("demo")
+    # Documented behaviour: the half-uploaded image is deleted.
+    assert wait_for(lambda: not list(glance.images.list(filters={"name": name})))
+    assert not list(api_server.tmpdir.iterdir())
+    # The server still serves uploads.
+    ok = requests.put(f"{api_server.url}/api/glance/images/", timeout=30, json={
+        "name": unique(), "disk_format": "raw"}, headers={"X-Auth-Token": tokens("demo")})
+    assert ok.status_code == 201
+
+
+def test_aborted_raw_upload_leaves_image_queued(api_server, tokens, stack):
+    glance = stack.glance("demo")
+    image_id = glance.images.create(name=unique(), disk_format="raw", container_format="bare").id
+    send_partially(api_server, f"PUT /api/glance/images/{image_id}/data/ HTTP/1.1", {
+        "X-Auth-Token": tokens("demo"), "Content-Type": "application/octet-stream",
+        "Content-Length": str(20 * MB)}, os.urandom(3 * MB))
+    assert wait_for(lambda: glance.images.get(image_id).status == "queued"
+                    and not glance.images.get(image_id).size)
+    assert not list(api_server.tmpdir.iterdir())
+
+
+@pytest.mark.parametrize("path, content_type", [
+    ("/api/glance/images/", "multipart/form-data; boundary=x"),
+    ("/api/glance/images/00000000-0000-0000-0000-000000000000/data/", "application/octet-stream"),
+])
+def test_oversized_content_length_is_413_before_reading(api_server, tokens, path, content_type):
+    method = "POST" if path.endswith("images/") else "PUT"
+    with socket.create_connection(("127.0.0.1", api_server.port)) as sock:
+        sock.sendall((f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      f"X-Auth-Token: {tokens('demo')}\r\nContent-Type: {content_type}\r\n"
+                      f"Content-Length: {300 * MB}\r\nConnection: close\r\n\r\n").encode())
+        sock.settimeout(30)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+
+
+def test_import_progress_and_failure_visible(api_server, tokens, stack, tmp_path):
+    payload = os.urandom(2 * MB)
+    (tmp_path / "ok.raw").write_bytes(payload)
+    headers = {"X-Auth-Token": tokens("demo")}
+    with FileServer(tmp_path, stack.import_port) as server:
+        good = requests.put(f"{api_server.url}/api/glance/images/", headers=headers, timeout=30,
+                            json={"name": unique(), "disk_format": "raw", "source_type": "url",
+                                  "image_url": server.url("ok.raw"), "import_data": True}).json()
+        bad = requests.put(f"{api_server.url}/api/glance/images/", headers=headers, timeout=30,
+                           json={"name": unique(), "disk_format": "raw", "source_type": "url",
+                                 "image_url": server.url("missing.raw"), "import_data": True})
+        assert bad.status_code == 201
+        bad = bad.json()
+
+        def state(image_id):
+            return requests.get(f"{api_server.url}/api/glance/images/{image_id}/",
+                                headers=headers, timeout=30).json()
+        assert wait_for(lambda: state(good["id"])["status"] == "active", 60)
+        assert state(good["id"])["os_hash_value"] == hashlib.sha512(payload).hexdigest()
+        assert wait_for(lambda: (state(bad["id"]).get("import") or {}).get("status") == "failure",
+                        60)
+    failed = state(bad["id"])
+    assert failed["status"] == "queued"
+    assert failed["import"]["message"]
