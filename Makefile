@@ -39,3 +39,7 @@ test: venvs
 
 clean-stack:
 	rm -rf .stack
+
+# API vs direct Glance, in one run (see bench/run.py; BENCH_ARGS to change sizes).
+bench: venvs
+	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)

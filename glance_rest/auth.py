@@ -12,7 +12,6 @@ import hashlib
 import threading
 import time
 
-import requests
 from django.conf import settings
 from django.middleware.csrf import rotate_token
 from keystoneauth1 import access
@@ -21,16 +20,12 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import access as access_plugin
 from keystoneauth1.identity import v3
 
+from . import backend
 from .errors import ApiError, LoginExpired, LoginRequired, from_client_error
 
 SESSION_KEY = "glance_rest_auth"
 # Refuse a token this close to its expiry: it would die mid-request.
 STALE_SECONDS = 30
-
-# One pool of HTTP connections to Keystone and Glance for the whole process.
-_http = requests.Session()
-_http.mount("http://", requests.adapters.HTTPAdapter(pool_connections=16, pool_maxsize=64))
-_http.mount("https://", requests.adapters.HTTPAdapter(pool_connections=16, pool_maxsize=64))
 
 
 def _verify():
@@ -41,8 +36,11 @@ def _verify():
 
 def keystone_session(auth=None):
     """A keystoneauth1 Session on the shared connection pool."""
-    return ks_session.Session(auth=auth, session=_http, verify=_verify(),
+    return ks_session.Session(auth=auth, session=backend.http, verify=_verify(),
                               timeout=settings.OPENSTACK_TIMEOUT)
+
+
+_endpoints = {}
 
 
 class Credentials:
@@ -55,6 +53,18 @@ class Credentials:
     @property
     def token(self):
         return self.access.auth_token
+
+    def endpoint(self, service_type, interface, region=None):
+        """A catalog URL, looked up once per token (the lookup copies the catalog)."""
+        key = (_token_key(self.token), service_type, interface, region)
+        url = _endpoints.get(key)
+        if url is None:
+            url = self.access.service_catalog.url_for(
+                service_type=service_type, interface=interface, region_name=region)
+            if len(_endpoints) > 10000:
+                _endpoints.clear()
+            _endpoints[key] = url
+        return url
 
     def plugin(self):
         return access_plugin.AccessInfoPlugin(self.access, auth_url=settings.OPENSTACK_KEYSTONE_URL)

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from glanceclient import client as glance_client
 
+from . import backend
 from .errors import ApiError
 
 # Attributes Glance returns that are about where the data lives, shown by the
@@ -58,9 +59,9 @@ class Glance:
 
     def __init__(self, credentials):
         self.credentials = credentials
+        endpoint = credentials.endpoint("image", _interface(), settings.OPENSTACK_REGION)
         self.client = glance_client.Client(
-            "2", session=credentials.session(), interface=_interface(),
-            region_name=settings.OPENSTACK_REGION)
+            "2", session=credentials.session(), endpoint_override=endpoint)
         self.http = self.client.http_client
 
     @property
@@ -318,7 +319,7 @@ def metadefs_namespace_list(glance, *, filters, resource_type=None, marker=None,
         return body
 
     # Glance lists summaries only: fetch the full namespaces side by side.
-    return list(_namespace_pool.map(full, summaries)), has_more, has_prev
+    return backend.run_in_context(_namespace_pool, full, summaries), has_more, has_prev
 
 
 def metadefs_resource_types(glance):

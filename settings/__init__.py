@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "glance_rest",
 ]
 MIDDLEWARE = [
+    "glance_rest.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -143,5 +144,7 @@ IMAGE_UPLOAD_MAX_SIZE = env_int("IMAGE_UPLOAD_MAX_SIZE", 1 << 40)
 
 # Seconds to wait for Glance or Keystone before answering 503/504.
 OPENSTACK_TIMEOUT = env_int("OPENSTACK_TIMEOUT", 60, minimum=1)
+# Add "X-Backend-Calls: glance=N, keystone=N" to responses (for make bench).
+BACKEND_CALLS_HEADER = env_bool("BACKEND_CALLS_HEADER", False)
 # How long a validated X-Auth-Token is trusted without asking Keystone again.
 TOKEN_CACHE_SECONDS = env_int("TOKEN_CACHE_SECONDS", 300)

@@ -1,0 +1,375 @@
+"""make bench: the API against direct Glance calls, measured in one run.
+
+Starts an isolated stack and the API under gunicorn, seeds a catalogue, and for
+each operation times the API over HTTP keep-alive (with X-Auth-Token and with a
+session cookie) against the same operation done directly with
+python-glanceclient. Prints a table and writes bench-results/latest.json.
+
+    python -m bench.run [--images 1000,10000] [--samples 40] [--data-mib 1024]
+"""
+
+import argparse
+import concurrent.futures
+import hashlib
+import io
+import itertools
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.stackfixture import ApiServer, StackProcess  # noqa: E402
+
+RESOURCE_TYPE = "OS::Glance::Image"
+
+
+# --- measuring ----------------------------------------------------------------------
+def timed(func, samples, warmup=3):
+    for _ in range(warmup):
+        func()
+    times = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        func()
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return {"median_ms": statistics.median(times),
+            "p95_ms": times[min(len(times) - 1, int(len(times) * 0.95))]}
+
+
+class ApiCaller:
+    """requests.Session with keep-alive; remembers the last X-Backend-Calls."""
+
+    def __init__(self, base, token=None):
+        self.base = base
+        self.http = requests.Session()
+        self.headers = {"X-Auth-Token": token} if token else {}
+        self.backend_calls = None
+
+    def login(self, username, password):
+        self.http.get(self.base + "/api/auth/session/")
+        self.headers = {"X-Requested-With": "XMLHttpRequest",
+                        "X-CSRFToken": self.http.cookies["csrftoken"]}
+        answer = self.http.post(self.base + "/api/auth/login/", headers=self.headers,
+                                json={"username": username, "password": password})
+        answer.raise_for_status()
+        self.headers["X-CSRFToken"] = self.http.cookies["csrftoken"]
+        return self
+
+    def call(self, method, path, **kwargs):
+        answer = self.http.request(method, self.base + path, headers=self.headers, **kwargs)
+        if answer.status_code >= 400:
+            raise RuntimeError(f"{method} {path}: {answer.status_code} {answer.text[:300]}")
+        self.backend_calls = answer.headers.get("X-Backend-Calls")
+        return answer
+
+
+# --- seeding ------------------------------------------------------------------------
+def seed(stack, total, already):
+    """Images with a few properties and tags, in several visibilities."""
+    users = {"demo": stack.glance("demo"), "admin": stack.glance("admin")}
+    visibilities = ["private", "shared", "community", "public"]
+
+    def create(n):
+        vis = visibilities[n % 4]
+        glance = users["admin" if vis == "public" else "demo"]
+        glance.images.create(name=f"bench-{n:05d}", disk_format="qcow2",
+                             container_format="bare", visibility=vis, min_disk=n % 20,
+                             tags=[f"t{n % 7}", "bench"], os_distro="cirros",
+                             hw_disk_bus="virtio", build=str(n))
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(create, range(already, total)))
+
+
+# --- operations ----------------------------------------------------------------------
+def operations(stack, glance, image_id, middle_marker, page_size):
+    """(name, API method, path, kwargs, direct callable)."""
+    def direct_list(**kwargs):
+        return lambda: list(itertools.islice(glance.images.list(
+            page_size=page_size + 1, limit=page_size + 1, **kwargs), page_size + 1))
+
+    def direct_namespaces():
+        for summary in glance.metadefs_namespace.list(
+                filters={"resource_types": [RESOURCE_TYPE]}):
+            glance.metadefs_namespace.get(summary["namespace"], resource_type=RESOURCE_TYPE)
+
+    counter = itertools.count()
+    return [
+        ("list page 1", "GET", "/api/glance/images/?paginate=true", {},
+         direct_list(sort_key="created_at", sort_dir="desc")),
+        ("list middle page", "GET", f"/api/glance/images/?paginate=true&marker={middle_marker}",
+         {}, direct_list(sort_key="created_at", sort_dir="desc", marker=middle_marker)),
+        ("list filtered by name", "GET", "/api/glance/images/?name=bench-00042", {},
+         lambda: list(glance.images.list(filters={"name": "bench-00042"}))),
+        ("list sorted by size desc", "GET",
+         "/api/glance/images/?paginate=true&sort_key=size&sort_dir=desc", {},
+         direct_list(sort_key="size", sort_dir="desc")),
+        ("get image", "GET", f"/api/glance/images/{image_id}/", {},
+         lambda: glance.images.get(image_id)),
+        ("get properties", "GET", f"/api/glance/images/{image_id}/properties/", {},
+         lambda: glance.images.get(image_id)),
+        ("update properties", "PATCH", f"/api/glance/images/{image_id}/properties/",
+         {"json_factory": lambda: {"updated": {"bench_counter": str(next(counter))}}},
+         lambda: glance.images.update(image_id, bench_counter=str(next(counter)))),
+        ("metadefs namespaces (resource type)", "GET",
+         f"/api/glance/metadefs/namespaces/?resource_type={RESOURCE_TYPE}", {},
+         direct_namespaces),
+        ("metadefs resource types", "GET", "/api/glance/metadefs/resourcetypes/", {},
+         lambda: list(glance.metadefs_resource_type.list())),
+        ("version", "GET", "/api/glance/version/", {},
+         lambda: glance.http_client.get("/versions")),
+    ]
+
+
+def measure_operations(api_token, api_session, ops, samples):
+    rows = []
+    for name, method, path, kwargs, direct in ops:
+        factory = kwargs.get("json_factory")
+        row = {"operation": name}
+        for label, caller in (("token", api_token), ("session", api_session)):
+            def call(caller=caller):
+                body = factory() if factory else None
+                caller.call(method, path, json=body)
+            row[f"api_{label}"] = timed(call, samples)
+            row["backend_calls"] = caller.backend_calls
+        row["direct"] = timed(direct, samples)
+        row["ratio_token"] = row["api_token"]["median_ms"] / row["direct"]["median_ms"]
+        row["ratio_session"] = row["api_session"]["median_ms"] / row["direct"]["median_ms"]
+        rows.append(row)
+        print(f"  {name:38s} api {row['api_token']['median_ms']:7.1f} ms  "
+              f"direct {row['direct']['median_ms']:7.1f} ms  ratio {row['ratio_token']:.2f}  "
+              f"({row['backend_calls']})", flush=True)
+    return rows
+
+
+def throughput(make_call, clients=8, seconds=5.0):
+    stop = time.monotonic() + seconds
+    counts = [0] * clients
+
+    def worker(i):
+        call = make_call()
+        while time.monotonic() < stop:
+            call()
+            counts[i] += 1
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.monotonic() - started)
+
+
+# --- image data ------------------------------------------------------------------------
+def worker_pids(server):
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+    return [int(p) for p in children.read_text().split()]
+
+
+def rss_kib(pid, field):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def reset_peak(pids):
+    for pid in pids:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM := current RSS
+
+
+def data_bench(stack, server, token, mib):
+    size = mib * 1024 * 1024
+    path = Path(tempfile.mkdtemp(prefix="glance-rest-bench-")) / "disk.raw"
+    block = os.urandom(1024 * 1024)
+    with open(path, "wb") as out:
+        for _ in range(mib):
+            out.write(block)
+    glance = stack.glance("demo")
+    results = {"size_mib": mib}
+    try:
+        # Direct: glanceclient create + upload, then download.
+        start = time.perf_counter()
+        image = glance.images.create(name="bench-data-direct", disk_format="raw",
+                                     container_format="bare")
+        with open(path, "rb") as f:
+            glance.images.upload(image.id, f, image_size=size)
+        results["direct_upload_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        for _ in glance.images.data(image.id):
+            pass
+        results["direct_download_s"] = time.perf_counter() - start
+        glance.images.delete(image.id)
+
+        # API: multipart POST (streamed), then GET /data/.
+        pids = worker_pids(server)
+        before = {pid: rss_kib(pid, "VmRSS") for pid in pids}
+        reset_peak(pids)
+        boundary = "benchboundary"
+        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\n'
+                f'bench-data-api\r\n--{boundary}\r\nContent-Disposition: form-data; '
+                f'name="disk_format"\r\n\r\nraw\r\n--{boundary}\r\nContent-Disposition: '
+                f'form-data; name="data"; filename="disk.raw"\r\n'
+                f'Content-Type: application/octet-stream\r\n\r\n').encode()
+        tail = f"\r\n--{boundary}--\r\n".encode()
+
+        class Body:
+            def __len__(self):
+                return len(head) + size + len(tail)
+
+            def __iter__(self):
+                yield head
+                with open(path, "rb") as f:
+                    while chunk := f.read(1024 * 1024):
+                        yield chunk
+                yield tail
+        start = time.perf_counter()
+        answer = requests.post(server.url + "/api/glance/images/", data=Body(), timeout=900,
+                               headers={"X-Auth-Token": token,
+                                        "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        results["api_upload_s"] = time.perf_counter() - start
+        answer.raise_for_status()
+        image_id = answer.json()["id"]
+        start = time.perf_counter()
+        digest = hashlib.md5()
+        with requests.get(f"{server.url}/api/glance/images/{image_id}/data/", stream=True,
+                          headers={"X-Auth-Token": token}, timeout=900) as download:
+            for chunk in download.iter_content(1024 * 1024):
+                digest.update(chunk)
+        results["api_download_s"] = time.perf_counter() - start
+        assert digest.hexdigest() == answer.json()["checksum"], "downloaded bytes differ"
+        growth = max(rss_kib(pid, "VmHWM") - before[pid] for pid in pids)
+        results["api_peak_rss_growth_mib"] = growth / 1024
+        glance.images.delete(image_id)
+    finally:
+        path.unlink()
+        path.parent.rmdir()
+    results["upload_throughput_ratio"] = results["direct_upload_s"] / results["api_upload_s"]
+    results["download_throughput_ratio"] = (results["direct_download_s"]
+                                            / results["api_download_s"])
+    return results
+
+
+# --- main ----------------------------------------------------------------------------------
+def machine():
+    return {"python": platform.python_version(), "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--images", default="1000,10000")
+    parser.add_argument("--samples", type=int, default=40)
+    parser.add_argument("--data-mib", type=int, default=1024, help="0 skips the data bench")
+    parser.add_argument("--out", default=str(ROOT / "bench-results" / "latest.json"))
+    args = parser.parse_args(argv)
+    sizes = [int(n) for n in args.images.split(",")]
+
+    work = Path(tempfile.mkdtemp(prefix="glance-rest-bench-"))
+    stack = StackProcess(work / "stack").start()
+    server = ApiServer(stack, work / "api", workers=2,
+                       extra_env={"BACKEND_CALLS_HEADER": "1", "LOG_LEVEL": "WARNING",
+                                  "IMAGE_UPLOAD_MAX_SIZE": "0"}).start()
+    report = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "catalogues": []}
+    try:
+        token = stack.token("demo")
+        api_token = ApiCaller(server.url, token)
+        api_session = ApiCaller(server.url).login("demo", stack.passwords["demo"])
+        glance = stack.glance("demo")
+        seeded = 0
+        for size in sizes:
+            print(f"Seeding {size} images ...", flush=True)
+            started = time.monotonic()
+            seed(stack, size, seeded)
+            seeded = size
+            print(f"  seeded in {time.monotonic() - started:.0f} s", flush=True)
+            ids = [i.id for i in itertools.islice(
+                glance.images.list(sort_key="created_at", sort_dir="desc", page_size=200), 200)]
+            page_size = int(api_token.call("GET", "/api/glance/images/?paginate=true")
+                            .json()["items"].__len__())
+            target = glance.images.create(name="bench-target", disk_format="raw",
+                                          container_format="bare", os_distro="cirros").id
+            ops = operations(stack, glance, target, ids[100], page_size)
+            print(f"Operations at {size} images (median of {args.samples}):", flush=True)
+            rows = measure_operations(api_token, api_session, ops, args.samples)
+            report["catalogues"].append({"images": size, "operations": rows})
+
+        print("Throughput of GET image, 8 clients, 5 s each ...", flush=True)
+        image_id = target
+        api_rps = throughput(lambda: (lambda c=ApiCaller(server.url, token):
+                                      c.call("GET", f"/api/glance/images/{image_id}/")))
+        direct_rps = throughput(lambda: (lambda g=stack.glance("demo"): g.images.get(image_id)))
+        report["throughput_get_image"] = {"api_rps": api_rps, "direct_rps": direct_rps,
+                                          "ratio": api_rps / direct_rps}
+        print(f"  api {api_rps:.0f} req/s, direct {direct_rps:.0f} req/s", flush=True)
+
+        if len(report["catalogues"]) > 1:
+            small, large = report["catalogues"][0], report["catalogues"][-1]
+            report["scaling"] = {
+                op["operation"]: large_op["api_token"]["median_ms"] / op["api_token"]["median_ms"]
+                for op, large_op in zip(small["operations"], large["operations"])
+                if op["operation"].startswith("list")}
+
+        if args.data_mib:
+            print(f"Image data, {args.data_mib} MiB ...", flush=True)
+            report["data"] = data_bench(stack, server, token, args.data_mib)
+    finally:
+        server.stop()
+        stack.stop()
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print()
+    print(render(report))
+    print(f"\nJSON: {out}")
+    return 0
+
+
+def render(report):
+    lines = [f"Machine: {report['machine']['cpus']} CPUs, {report['machine']['memory_gib']} GiB, "
+             f"Python {report['machine']['python']}, {report['started']}", ""]
+    for catalogue in report["catalogues"]:
+        lines.append(f"{catalogue['images']} images")
+        lines.append("| operation | API token median / p95 ms | API session median ms | "
+                     "direct median / p95 ms | API/direct | backend calls per API call |")
+        lines.append("| --- | --- | --- | --- | --- | --- |")
+        for row in catalogue["operations"]:
+            lines.append(
+                f"| {row['operation']} | {row['api_token']['median_ms']:.1f} / "
+                f"{row['api_token']['p95_ms']:.1f} | {row['api_session']['median_ms']:.1f} | "
+                f"{row['direct']['median_ms']:.1f} / {row['direct']['p95_ms']:.1f} | "
+                f"{row['ratio_token']:.2f} (session {row['ratio_session']:.2f}) | "
+                f"{row['backend_calls']} |")
+        lines.append("")
+    t = report["throughput_get_image"]
+    lines.append(f"GET image, 8 concurrent clients: API {t['api_rps']:.0f} req/s, "
+                 f"direct {t['direct_rps']:.0f} req/s (ratio {t['ratio']:.2f})")
+    if "scaling" in report:
+        lines.append("Scaling (API median at the largest catalogue / at the smallest): " + ", ".join(
+            f"{k} {v:.2f}" for k, v in report["scaling"].items()))
+    if "data" in report:
+        d = report["data"]
+        lines.append(
+            f"Image data {d['size_mib']} MiB: upload API {d['api_upload_s']:.1f} s vs direct "
+            f"{d['direct_upload_s']:.1f} s (throughput ratio {d['upload_throughput_ratio']:.2f}); "
+            f"download API {d['api_download_s']:.1f} s vs direct {d['direct_download_s']:.1f} s "
+            f"(ratio {d['download_throughput_ratio']:.2f}); API peak RSS growth "
+            f"{d['api_peak_rss_growth_mib']:.1f} MiB")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
