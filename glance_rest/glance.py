@@ -9,6 +9,7 @@ is fetched once per Glance endpoint and kept for the process.
 
 import json
 import threading
+import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
@@ -31,6 +32,8 @@ NAMESPACE_SORT_KEYS = ("namespace", "created_at", "updated_at")
 GLANCE_MAX_PAGE = 1000
 
 _namespace_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="metadefs")
+# Full namespace bodies: (endpoint, namespace, resource type, updated_at) -> (expiry, body).
+_namespace_cache = {}
 
 
 class ImageSchema:
@@ -312,10 +315,21 @@ def metadefs_namespace_list(glance, *, filters, resource_type=None, marker=None,
         reversed_order=reversed_order, page_size=settings.API_RESULT_PAGE_SIZE,
         limit=settings.API_RESULT_LIMIT)
     query = f"?resource_type={urllib.parse.quote(resource_type)}" if resource_type else ""
+    endpoint = glance.endpoint
 
     def full(summary):
+        # The listing (made with the caller's token) decides what the caller may
+        # see; a body cached for that namespace version is then safe to reuse.
+        key = (endpoint, summary["namespace"], resource_type, summary.get("updated_at"))
+        cached = _namespace_cache.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
         _, body = glance.http.get(
             f"/v2/metadefs/namespaces/{_quote(summary['namespace'])}{query}")
+        if settings.METADEFS_CACHE_SECONDS:
+            if len(_namespace_cache) > 2000:
+                _namespace_cache.clear()
+            _namespace_cache[key] = (time.monotonic() + settings.METADEFS_CACHE_SECONDS, body)
         return body
 
     # Glance lists summaries only: fetch the full namespaces side by side.
