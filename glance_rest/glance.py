@@ -136,9 +136,27 @@ def _filter_value(value):
     return value
 
 
+# Filters Glance wants as whole numbers (it answers 500 to some others).
+NUMERIC_FILTERS = ("size_min", "size_max", "min_disk", "min_ram")
+# Page sizes are the API's to set (API_RESULT_PAGE_SIZE, API_RESULT_LIMIT).
+RESERVED_FILTERS = ("limit", "page_size")
+
+
+def check_filters(filters):
+    for key in RESERVED_FILTERS:
+        if key in filters:
+            raise ApiError(400, f"{key}: is set by the API (paginate uses API_RESULT_PAGE_SIZE)",
+                           field=key)
+
+
 def normalize_image_filters(filters):
     """Horizon's filter spellings mapped to Glance v2's; None values dropped."""
+    check_filters(filters)
     filters = dict(filters)
+    for key in NUMERIC_FILTERS:
+        value = filters.get(key)
+        if value is not None and not (isinstance(value, str) and value.isdigit()):
+            raise ApiError(400, f"{key}: {value!r} is not a whole number", field=key)
     if "is_public" in filters:
         is_public = filters.pop("is_public")
         if is_public is not None:
@@ -221,6 +239,8 @@ def import_status(glance, image_id):
 
 
 def _quote(image_id):
+    if any(ord(c) < 0x20 or c == "\x7f" for c in image_id) or len(image_id) > 1024:
+        raise ApiError(404, "No image with that id.")
     return urllib.parse.quote(image_id, safe="")
 
 
@@ -300,6 +320,7 @@ def metadefs_namespace_list(glance, *, filters, resource_type=None, marker=None,
                             f"{', '.join(NAMESPACE_SORT_KEYS)}", field="sort_key")
     if sort_dir not in SORT_DIRS:
         raise ApiError(400, f"sort_dir: {sort_dir!r} is not asc or desc", field="sort_dir")
+    check_filters(filters)
     filters = {k: _filter_value(v) for k, v in filters.items() if v is not None}
     if resource_type:
         filters["resource_types"] = resource_type

@@ -115,10 +115,10 @@ def image_attributes(data, schema, creating):
         if field in data and data[field] is not None:
             attrs[field] = property_value(field, data[field])
     for field, prop in RENAMED_PROPERTIES.items():
-        if data.get(field):
+        if data.get(field) not in (None, ""):  # Horizon sends "" for "none"
             attrs[prop] = property_value(field, data[field])
 
-    custom = data.get("properties") or {}
+    custom = data.get("properties", {})
     if not isinstance(custom, dict):
         raise BadInput("properties", "must be an object")
     custom = dict(custom)

@@ -1,0 +1,209 @@
+"""Hostile input: a corpus of malformed requests across every endpoint.
+
+Every answer must be a 4xx with a JSON message; none a 5xx, a traceback, a
+setting, a token or a password. The count is printed for the README.
+"""
+
+import json
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tests.helpers import unique
+
+pytestmark = pytest.mark.stack
+IMAGES = "/api/glance/images/"
+NAMESPACES = "/api/glance/metadefs/namespaces/"
+IMAGE = "{image}"  # replaced by a real image id of demo's
+
+
+def _json_bodies():
+    malformed = ["{", "}", "[", "{'name': 'x'}", '{"name": }', '{"name": "x",}', "nul\x00l",
+                 '{"a": 1} trailing', "NaN-ish {", '{"name": "\\ud800"', "\ufeff{", "{{}}",
+                 '"unterminated', "tru", "{\"a\":[1,2}", "0x10", "{\"a\": 01}", "\\", "{]"]
+    non_objects = ["[]", "[1, 2]", '"a string"', "42", "3.14", "true", "false", "null",
+                   '[{"name": "x"}]', '""']
+    return malformed + non_objects
+
+
+WRONG_FIELDS = [
+    {"min_disk": "abc"}, {"min_disk": -1}, {"min_disk": 1.5}, {"min_disk": []}, {"min_disk": {}},
+    {"min_disk": True}, {"min_ram": "1e3"}, {"min_ram": None}, {"protected": "maybe"},
+    {"protected": 2}, {"protected": []}, {"tags": "a,b"}, {"tags": [1]}, {"tags": {}},
+    {"tags": [None]}, {"visibility": "everyone"}, {"visibility": 1}, {"visibility": None},
+    {"name": 1}, {"name": []}, {"name": {}}, {"name": "nul\x00name"},
+    {"disk_format": "floppy"}, {"disk_format": 1}, {"container_format": "crate"},
+    {"properties": []}, {"properties": "x"}, {"custom": {"nested": 1}}, {"custom": [1]},
+    {"status": "active"}, {"size": 10}, {"checksum": "x"}, {"os_hash_value": "x"},
+    {"description": 5.5j if False else []}, {"kernel": {}}, {"os_hidden": "perhaps"},
+    {"x" * 300: "long key"}, {"": "empty key"},
+]
+CREATE_ONLY = [
+    {"source_type": "ftp"}, {"source_type": 1}, {"source_type": "url"},
+    {"source_type": "url", "image_url": "ftp://example.com/x"},
+    {"source_type": "url", "image_url": 1}, {"source_type": "url", "image_url": "javascript:x"},
+    {"source_type": "url", "image_url": "http://127.0.0.1/x", "import_data": "maybe"},
+    {"source_type": "file-direct", "data": "x.raw"},  # direct mode is off: 403
+]
+PROPERTY_BODIES = [
+    {}, {"updated": []}, {"updated": "x"}, {"updated": None}, {"removed": ["a"]},
+    {"updated": {}, "removed": "a"}, {"updated": {}, "removed": [1]},
+    {"updated": {"os_hash_value": "x"}}, {"updated": {"os_hash_algo": "md5"}},
+    {"updated": {"name": "x"}}, {"updated": {"status": "active"}}, {"updated": {"a": {}}},
+    {"updated": {"os_hidden": "perhaps"}}, {"updated": {}, "removed": ["size"]},
+]
+BAD_QUERIES = [
+    {"sort_key": "bogus"}, {"sort_key": "name; DROP TABLE images"}, {"sort_key": "../id"},
+    {"sort_key": ""}, {"sort_dir": "sideways"}, {"sort_dir": "ASC "}, {"sort_dir": "1"},
+    {"paginate": "perhaps"}, {"paginate": "2"}, {"reversed_order": "perhaps"},
+    {"marker": "00000000-0000-0000-0000-000000000000"}, {"marker": "../../etc/passwd"},
+    {"marker": "' OR 1=1 --"}, {"marker": "ü" * 50}, {"marker": "a\x00b"},
+    {"size_min": "abc"}, {"size_max": "-"}, {"created_at": "bogus"},
+    {"min_disk": "x"}, {"name\x00": "x"}, {"visibility": "x\x00"},
+    {"sort_key": "created_at", "sort_dir": "desc", "marker": "not-an-id", "paginate": "true"},
+]
+BAD_NAMESPACE_QUERIES = [
+    {"sort_key": "bogus"}, {"sort_dir": "sideways"}, {"paginate": "perhaps"},
+    {"marker": "No::Such::Namespace"}, {"marker": "' OR 1=1 --"}, {"limit": "x"},
+    {"reversed_order": "maybe"}, {"resource_type": "x\x00y"}, {"visibility": "nonsense"},
+]
+TRICKY_IDS = ["..", "%2e%2e", "a%00b", "%27%20OR%201%3D1", "%C3%BCml%C3%A4ut", "x" * 3000,
+              "%22%3E%3Cscript%3E", "00000000-0000-0000-0000-000000000000", "default",
+              "%0d%0aX-Injected:%201"]
+NOT_ALLOWED = [
+    ("post", "/api/glance/version/"), ("delete", "/api/glance/version/"), ("put", IMAGE + "/"),
+    ("post", IMAGE + "/"), ("delete", IMAGES), ("patch", IMAGES), ("put", IMAGE + "/properties/"),
+    ("delete", IMAGE + "/properties/"), ("get", IMAGE + "/actions/deactivate"),
+    ("delete", IMAGE + "/actions/reactivate"), ("post", NAMESPACES), ("put", NAMESPACES),
+    ("delete", "/api/glance/metadefs/resourcetypes/"), ("post", IMAGE + "/data/"),
+    ("get", "/api/auth/login/"), ("get", "/api/auth/logout/"), ("put", "/api/auth/session/"),
+]
+WRONG_TYPES = [
+    ("put", IMAGES, "text/plain", '{"name": "x"}'),
+    ("put", IMAGES, "application/x-www-form-urlencoded", "name=x"),
+    ("put", IMAGES, "application/xml", "<image/>"),
+    ("patch", IMAGE + "/", "text/plain", '{"name": "x"}'),
+    ("patch", IMAGE + "/properties/", "text/html", '{"updated": {}}'),
+    ("post", IMAGES, "application/json", '{"name": "x"}'),
+    ("post", IMAGES, "text/plain", "data"),
+    ("put", IMAGE + "/data/", "application/json", '{"a": 1}'),
+    ("put", IMAGE + "/data/", "text/plain", "bytes"),
+    ("put", IMAGES, "", '{"name": "x"}'),
+]
+
+
+def build_corpus():
+    cases = []
+    for body in _json_bodies():
+        cases.append(("put", IMAGES, body, "application/json", "token"))
+        cases.append(("patch", IMAGE + "/", body, "application/json", "token"))
+        cases.append(("patch", IMAGE + "/properties/", body, "application/json", "token"))
+    for fields in WRONG_FIELDS:
+        cases.append(("put", IMAGES, json.dumps({"name": "x", "disk_format": "raw", **fields}),
+                      "application/json", "token"))
+        cases.append(("patch", IMAGE + "/", json.dumps(fields), "application/json", "token"))
+    for fields in CREATE_ONLY:
+        cases.append(("put", IMAGES, json.dumps({"name": "x", "disk_format": "raw", **fields}),
+                      "application/json", "token"))
+    for body in PROPERTY_BODIES:
+        cases.append(("patch", IMAGE + "/properties/", json.dumps(body), "application/json",
+                      "token"))
+    for query in BAD_QUERIES:
+        cases.append(("get", IMAGES, query, None, "token"))
+    for query in BAD_NAMESPACE_QUERIES:
+        cases.append(("get", NAMESPACES, query, None, "token"))
+    for tricky in TRICKY_IDS:
+        for suffix in ("/", "/properties/", "/data/"):
+            cases.append(("get", IMAGES + tricky + suffix, None, None, "token"))
+        cases.append(("delete", IMAGES + tricky + "/", None, None, "token"))
+        cases.append(("post", IMAGES + tricky + "/actions/deactivate", None, None, "token"))
+    for method, path in NOT_ALLOWED:
+        cases.append((method, path, None, None, "token"))
+    for method, path, content_type, body in WRONG_TYPES:
+        cases.append((method, path, body, content_type, "token"))
+    big = json.dumps({"name": "x", "description": "y" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10)})
+    cases.append(("put", IMAGES, big, "application/json", "token"))
+    cases.append(("patch", IMAGE + "/", big, "application/json", "token"))
+    # Session callers: CSRF token and XHR header.
+    for method, path, body in (("put", IMAGES, '{"name": "x"}'), ("patch", IMAGE + "/", "{}"),
+                               ("delete", IMAGE + "/", None),
+                               ("post", IMAGE + "/actions/deactivate", None),
+                               ("patch", IMAGE + "/properties/", '{"updated": {}}'),
+                               ("post", "/api/auth/logout/", None)):
+        cases.append((method, path, body, "application/json", "session-xhr-no-csrf"))
+    for path in (IMAGES, IMAGE + "/", IMAGE + "/properties/", NAMESPACES,
+                 "/api/glance/metadefs/resourcetypes/", "/api/glance/version/"):
+        cases.append(("get", path, None, None, "session-no-xhr"))
+    for token in ("x", "x" * 5000, "Bearer abc", "' OR 1=1 --", "gAAAAAB" + "A" * 180):
+        cases.append(("get", IMAGES, None, None, f"token:{token}"))
+    return cases
+
+
+CORPUS = build_corpus()
+
+
+def test_corpus_is_large_enough():
+    assert len(CORPUS) >= 200, len(CORPUS)
+    print(f"\nhostile corpus: {len(CORPUS)} malformed requests")
+
+
+@pytest.fixture(scope="module")
+def target_image(stack):
+    glance = stack.glance("demo")
+    image = glance.images.create(name=unique("target"), disk_format="raw", container_format="bare")
+    yield image.id
+    glance.images.delete(image.id)
+
+
+@pytest.fixture(scope="module")
+def session_client(stack, django_db_blocker):
+    from django.test import override_settings
+
+    with django_db_blocker.unblock(), override_settings(OPENSTACK_KEYSTONE_URL=stack.keystone_url):
+        client = Client(enforce_csrf_checks=True)
+        client.get("/api/auth/session/")
+        answer = client.post("/api/auth/login/", json.dumps(
+            {"username": "demo", "password": stack.passwords["demo"]}),
+            content_type="application/json", HTTP_X_REQUESTED_WITH="XMLHttpRequest",
+            HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+        assert answer.status_code == 200
+    return client
+
+
+def _forbidden_texts(stack, tokens):
+    passwords = list(stack.passwords.values())
+    return ["Traceback", 'File "', settings.SECRET_KEY, tokens("demo"), *passwords]
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[f"{c[0]} {c[1][:40]} #{i}"
+                                               for i, c in enumerate(CORPUS)])
+def test_hostile_request_is_a_clean_4xx(case, api_settings, db, stack, tokens, target_image,
+                                        session_client):
+    method, path, body, content_type, caller = case
+    path = path.replace(IMAGE, IMAGES + target_image)
+    if caller == "token":
+        client, extra = Client(), {"HTTP_X_AUTH_TOKEN": tokens("demo")}
+    elif caller.startswith("token:"):
+        client, extra = Client(), {"HTTP_X_AUTH_TOKEN": caller[len("token:"):]}
+    elif caller == "session-xhr-no-csrf":
+        client, extra = session_client, {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}
+    else:
+        client, extra = session_client, {}
+    call = getattr(client, method)
+    if method == "get":
+        answer = call(path, body or {}, **extra)
+    elif body is None:
+        answer = call(path, **extra)
+    else:
+        answer = call(path, body, content_type=content_type, **extra)
+    assert 400 <= answer.status_code < 500, (answer.status_code, answer.content[:300])
+    text = answer.content.decode("utf-8", "replace")
+    message = json.loads(text)["error"]["message"]
+    assert message
+    for secret in _forbidden_texts(stack, tokens):
+        assert secret not in text
+    if answer.status_code == 405:
+        assert answer["Allow"]
+    # The target image is untouched by all of this.
+    assert stack.glance("demo").images.get(target_image).name.startswith("target")
