@@ -6,7 +6,7 @@ API_PORT ?= 8000
 # Development key handling (see settings/); set SECRET_KEY in production.
 export GLANCE_REST_DEV ?= 1
 
-.PHONY: run serve test bench venvs clean-stack
+.PHONY: run serve test bench venvs clean-stack system-deps
 
 venvs: $(VENV)/.installed $(STACK_VENV)/.installed
 
@@ -34,7 +34,12 @@ serve: $(VENV)/.installed
 	$(VENV)/bin/gunicorn --bind 127.0.0.1:$(API_PORT) --workers 2 --threads 8 \
 		--no-control-socket --access-logfile - glance_rest.wsgi:application
 
-test: venvs
+# Debian's redis-server, for the tests of sessions shared through Redis.
+system-deps:
+	@command -v redis-server >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
+test: venvs system-deps
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 clean-stack:

@@ -1,0 +1,138 @@
+"""Several API processes sharing sessions (database, Redis); production checks."""
+
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+
+from tests.stackfixture import APP_BIN, ROOT, ApiServer, free_port
+
+pytestmark = [pytest.mark.stack, pytest.mark.slow]
+
+
+def browser_login(server, stack, user="demo"):
+    http = requests.Session()
+    http.get(server.url + "/api/auth/session/", timeout=30)
+    headers = {"X-Requested-With": "XMLHttpRequest", "X-CSRFToken": http.cookies["csrftoken"]}
+    answer = http.post(server.url + "/api/auth/login/", headers=headers, timeout=30,
+                       json={"username": user, "password": stack.passwords[user]})
+    assert answer.status_code == 200, answer.text
+    headers["X-CSRFToken"] = http.cookies["csrftoken"]
+    return http, headers
+
+
+def serving_pids(server, request_ids):
+    pids = set()
+    for line in server.log.read_text().splitlines():
+        for request_id in request_ids:
+            if request_id in line:
+                pids.add(line.split()[2])
+    return pids
+
+
+def assert_session_shared(server, stack):
+    http, headers = browser_login(server, stack)
+    request_ids = []
+    for _ in range(40):
+        # A new connection each time, so that the workers take turns.
+        answer = http.get(server.url + "/api/glance/images/", timeout=30,
+                          headers={**headers, "Connection": "close"})
+        assert answer.status_code == 200, answer.text
+        request_ids.append(answer.headers["X-Request-Id"])
+    assert len(serving_pids(server, request_ids)) >= 2
+    assert http.post(server.url + "/api/auth/logout/", headers=headers,
+                     timeout=30).status_code == 204
+    for _ in range(6):
+        gone = http.get(server.url + "/api/glance/images/", timeout=30,
+                        headers={**headers, "Connection": "close"})
+        assert gone.status_code == 401
+
+
+def test_database_sessions_across_workers(api_server, stack):
+    assert_session_shared(api_server, stack)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is missing: make test installs Debian's redis-server"
+    port = free_port()
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
+                                "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(10)
+
+
+def test_redis_sessions_across_workers(stack, tmp_path, redis_server):
+    import redis
+
+    server = ApiServer(stack, tmp_path, workers=3, extra_env={
+        "SESSION_ENGINE": "django.contrib.sessions.backends.cache", "REDIS_URL": redis_server,
+    }).start()
+    try:
+        http, _ = browser_login(server, stack)
+        assert redis.Redis.from_url(redis_server).keys("*session*")
+        assert_session_shared(server, stack)
+    finally:
+        server.stop()
+
+
+def test_expired_login_is_401_and_ends_the_session(api_server, stack):
+    """A session whose token has expired: 401 saying so, and the session is gone."""
+    http, headers = browser_login(api_server, stack)
+    env = {**os.environ, **api_server.env}
+    session_key = http.cookies["sessionid"]
+    # Age the stored login as time would: rewrite expires_at in the session store.
+    script = (
+        "import json, django; django.setup();"
+        "from django.contrib.sessions.backends.db import SessionStore;"
+        f"s = SessionStore('{session_key}');"
+        "state = json.loads(s['glance_rest_auth']);"
+        "state['body']['token']['expires_at'] = '2000-01-01T00:00:00.000000Z';"
+        "s['glance_rest_auth'] = json.dumps(state); s.save()")
+    subprocess.run([str(APP_BIN / "python"), "-c", script], cwd=ROOT, check=True,
+                   env={**env, "DJANGO_SETTINGS_MODULE": "settings"})
+    answer = http.get(api_server.url + "/api/glance/images/", headers=headers, timeout=30)
+    assert answer.status_code == 401
+    assert "expired" in answer.json()["error"]["message"]
+    again = http.get(api_server.url + "/api/auth/session/", timeout=30)
+    assert again.status_code == 401
+    assert "expired" not in again.json()["error"]["message"]  # the session itself is gone
+
+
+def test_check_deploy_passes_with_production_settings():
+    env = {**os.environ, "SECRET_KEY": secrets.token_urlsafe(60), "DEBUG": "false",
+           "ALLOWED_HOSTS": "images.example.com", "SESSION_COOKIE_SECURE": "true",
+           "SECURE_SSL_REDIRECT": "true", "SECURE_HSTS_SECONDS": "31536000",
+           "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true", "SECURE_HSTS_PRELOAD": "true",
+           "SECURE_PROXY_SSL": "true"}
+    env.pop("GLANCE_REST_DEV", None)
+    result = subprocess.run([str(APP_BIN / "python"), "manage.py", "check", "--deploy",
+                             "--fail-level", "WARNING"], cwd=ROOT, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"no issues", result.stdout + result.stderr)
+
+
+def test_secret_key_is_required_in_production():
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "GLANCE_REST_DEV")}
+    result = subprocess.run([str(APP_BIN / "python"), "manage.py", "check"], cwd=ROOT,
+                            env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
