@@ -300,4 +300,9 @@ class Stack:
             "clouds_yaml": str(self.layout.clouds_yaml),
             "secrets_file": str(self.layout.secrets_file),
             "log_dir": str(self.layout.log_dir),
+            # Process groups of the servers (each is its own session leader).
+            "pids": {server.name.lower(): server.process.pid for server in self.servers},
+            "commands": {server.name.lower(): {"argv": server.argv, "env": {
+                k: v for k, v in server.env.items() if k.startswith("OS_")}}
+                for server in self.servers},
         }

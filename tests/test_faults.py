@@ -1,0 +1,135 @@
+"""Failing backends: Glance or Keystone down, Glance hanging. The API answers
+503/504 JSON within its timeout, recovers by itself, and loses nothing.
+
+A stack of its own, since these tests stop and restart its servers."""
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import requests
+
+from tests.stackfixture import ApiServer, StackProcess
+
+pytestmark = [pytest.mark.stack, pytest.mark.slow]
+TIMEOUT = 3  # the API's OPENSTACK_TIMEOUT here
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("faults")
+    stack = StackProcess(folder / "stack").start()
+    server = ApiServer(stack, folder / "api", workers=1, extra_env={
+        "OPENSTACK_TIMEOUT": str(TIMEOUT), "TOKEN_CACHE_SECONDS": "300"}).start()
+    restarted = []
+    yield stack, server, restarted
+    for process in restarted:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(30)
+    server.stop()
+    stack.stop()
+
+
+def kill(stack, name):
+    os.killpg(stack.info["pids"][name], signal.SIGKILL)
+    time.sleep(0.5)
+
+
+def restart(stack, name, restarted):
+    """Start the server again with the stack's own command line."""
+    command = stack.info["commands"][name]
+    process = subprocess.Popen(command["argv"], env={**os.environ, **command["env"]},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    restarted.append(process)
+    stack.info["pids"][name] = process.pid
+    return process
+
+
+def call(server, token, path="/api/glance/images/", **kwargs):
+    started = time.monotonic()
+    answer = requests.get(server.url + path, headers={"X-Auth-Token": token},
+                          timeout=60, **kwargs)
+    return answer, time.monotonic() - started
+
+
+def wait_until_ok(server, token, path="/api/glance/images/", timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer, _ = call(server, token, path)
+        if answer.status_code == 200:
+            return answer
+        time.sleep(0.5)
+    raise AssertionError(f"API did not recover: {answer.status_code} {answer.text}")
+
+
+def test_glance_down_then_back(faulty):
+    stack, server, restarted = faulty
+    token = stack.token("demo")
+    glance = stack.glance("demo")
+    image = glance.images.create(name="survivor", disk_format="raw", container_format="bare")
+    before = {i["id"] for i in call(server, token)[0].json()["items"]}
+    assert image.id in before
+
+    kill(stack, "glance")
+    answer, took = call(server, token)
+    assert answer.status_code == 503
+    assert "cannot be reached" in answer.json()["error"]["message"]
+    assert took < TIMEOUT + 2
+
+    restart(stack, "glance", restarted)
+    after = {i["id"] for i in wait_until_ok(server, token).json()["items"]}
+    assert before <= after  # nothing lost
+
+
+def test_hanging_glance_gives_504_in_time(faulty):
+    stack, server, _ = faulty
+    token = stack.token("demo")
+    wait_until_ok(server, token)
+    group = stack.info["pids"]["glance"]
+    os.killpg(group, signal.SIGSTOP)
+    try:
+        answer, took = call(server, token)
+        assert answer.status_code == 504
+        assert "did not answer in time" in answer.json()["error"]["message"]
+        assert TIMEOUT - 0.5 <= took < TIMEOUT + 3
+        # Other requests are not tied up meanwhile.
+        version, quick = call(server, token, "/api/glance/version/")
+        assert version.status_code == 200 and quick < 1
+    finally:
+        os.killpg(group, signal.SIGCONT)
+    wait_until_ok(server, token)
+
+
+def test_keystone_down_then_back(faulty):
+    stack, server, restarted = faulty
+    token = stack.token("demo")
+    wait_until_ok(server, token)  # validated once: now cached by the API
+    kill(stack, "keystone")
+    # A new token cannot be validated; a login cannot be made.
+    answer, took = call(server, "gAAAAAB-not-yet-seen-token")
+    assert answer.status_code == 503 and took < TIMEOUT + 2
+    http = requests.Session()
+    http.get(server.url + "/api/auth/session/", timeout=30)
+    login = http.post(server.url + "/api/auth/login/", timeout=30, json={
+        "username": "demo", "password": stack.passwords["demo"]}, headers={
+        "X-Requested-With": "XMLHttpRequest", "X-CSRFToken": http.cookies["csrftoken"]})
+    assert login.status_code == 503
+    assert "cannot be reached" in login.json()["error"]["message"]
+    # A token validated before goes on working for reads (Glance caches it too).
+    cached, _ = call(server, token)
+    assert cached.status_code == 200
+
+    restart(stack, "keystone", restarted)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            fresh = stack.token("alt_demo")
+            break
+        except Exception:
+            assert time.monotonic() < deadline, "Keystone did not come back"
+            time.sleep(0.5)
+    wait_until_ok(server, fresh)
