@@ -143,6 +143,9 @@ def image_attributes(data, schema, creating):
 def _formats(data, schema, creating):
     disk = data.get("disk_format")
     container = data.get("container_format")
+    for field, value in (("disk_format", disk), ("container_format", container)):
+        if value is not None and not isinstance(value, str):
+            raise BadInput(field, f"must be a string, not {type(value).__name__}")
     if disk is None:
         if creating and container is None:
             return {}

@@ -3,6 +3,7 @@ over the glance wrapper."""
 
 import contextlib
 import json
+from pathlib import Path
 
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
@@ -290,3 +291,16 @@ class MetadefsResourceTypes(ApiView):
     @ajax()
     def get(self, request):
         return {"items": api.metadefs_resource_types(api.Glance(request.credentials))}
+
+
+OPENAPI_PATH = Path(__file__).with_name("openapi.json")
+
+
+@register
+class OpenApi(ApiView):
+    url_regex = r"^glance/openapi\.json$"
+
+    @ajax(authenticated=False, parse_body=False)
+    def get(self, request):
+        """This API's OpenAPI 3 description (public: it holds no data)."""
+        return HttpResponse(OPENAPI_PATH.read_bytes(), content_type="application/json")

@@ -50,3 +50,11 @@ def api_server(stack, tmp_path_factory):
     server = ApiServer(stack, tmp_path_factory.mktemp("api")).start()
     yield server
     server.stop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests import tally
+
+    if tally.counts:
+        terminalreporter.write_line("security tally: " + ", ".join(
+            f"{name} {count}" for name, count in sorted(tally.counts.items())))

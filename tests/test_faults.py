@@ -11,6 +11,7 @@ import time
 import pytest
 import requests
 
+from tests import tally
 from tests.stackfixture import ApiServer, StackProcess
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
@@ -34,6 +35,7 @@ def faulty(tmp_path_factory):
 
 
 def kill(stack, name):
+    tally.counts["faults injected"] += 1
     os.killpg(stack.info["pids"][name], signal.SIGKILL)
     time.sleep(0.5)
 
@@ -91,6 +93,7 @@ def test_hanging_glance_gives_504_in_time(faulty):
     wait_until_ok(server, token)
     group = stack.info["pids"]["glance"]
     os.killpg(group, signal.SIGSTOP)
+    tally.counts["faults injected"] += 1
     try:
         answer, took = call(server, token)
         assert answer.status_code == 504

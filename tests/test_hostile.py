@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from tests import tally
 from tests.helpers import unique
 
 pytestmark = pytest.mark.stack
@@ -180,6 +181,7 @@ def _forbidden_texts(stack, tokens):
                                                for i, c in enumerate(CORPUS)])
 def test_hostile_request_is_a_clean_4xx(case, api_settings, db, stack, tokens, target_image,
                                         session_client):
+    tally.counts["malformed requests"] += 1
     method, path, body, content_type, caller = case
     path = path.replace(IMAGE, IMAGES + target_image)
     if caller == "token":

@@ -1,0 +1,53 @@
+"""The OpenAPI document against the live API (gunicorn), by schemathesis:
+no server error, no undocumented status, no response that breaks the schema."""
+
+from pathlib import Path
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests import tally
+
+SPEC = Path(__file__).resolve().parents[1] / "glance_rest" / "openapi.json"
+schema = schemathesis.openapi.from_path(SPEC)
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_schema_conformance]
+EXAMPLES = 15  # per operation: keeps make test fast
+
+pytestmark = [pytest.mark.stack, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def alt_demo_images(stack):
+    """Images schemathesis creates (as alt_demo) are deleted afterwards."""
+    glance = stack.glance("alt_demo")
+    before = {i.id for i in glance.images.list()}
+    yield
+    for image in glance.images.list():
+        if image.id not in before:
+            if image.protected:
+                glance.images.update(image.id, protected=False)
+            glance.images.delete(image.id)
+
+
+def test_served_document_is_the_kept_one(api_server):
+    answer = requests.get(api_server.url + "/api/glance/openapi.json", timeout=30)
+    assert answer.status_code == 200
+    assert answer.json() == __import__("json").loads(SPEC.read_text())
+
+
+@schema.parametrize()
+@settings(max_examples=EXAMPLES, deadline=None,
+          suppress_health_check=list(HealthCheck))
+def test_api_conforms(case, api_server, tokens, alt_demo_images):
+    tally.counts["schemathesis examples"] += 1
+    case.call_and_validate(base_url=api_server.url, checks=CHECKS,
+                           headers={"X-Auth-Token": tokens("alt_demo")})
