@@ -32,7 +32,7 @@ NAMESPACE_SORT_KEYS = ("namespace", "created_at", "updated_at")
 GLANCE_MAX_PAGE = 1000
 
 _namespace_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="metadefs")
-# Full namespace bodies: (endpoint, namespace, resource type, updated_at) -> (expiry, body).
+# Full namespace bodies: (endpoint, resource type, summary) -> (expiry, body).
 _namespace_cache = {}
 
 
@@ -340,8 +340,10 @@ def metadefs_namespace_list(glance, *, filters, resource_type=None, marker=None,
 
     def full(summary):
         # The listing (made with the caller's token) decides what the caller may
-        # see; a body cached for that namespace version is then safe to reuse.
-        key = (endpoint, summary["namespace"], resource_type, summary.get("updated_at"))
+        # see; a body cached for exactly that summary is then safe to reuse, and
+        # any change the summary shows (updated_at, description, associations...)
+        # is a new key.
+        key = (endpoint, resource_type, json.dumps(summary, sort_keys=True))
         cached = _namespace_cache.get(key)
         if cached and cached[0] > time.monotonic():
             return cached[1]

@@ -161,7 +161,7 @@ IMAGE_UPLOAD_MAX_SIZE = env_int("IMAGE_UPLOAD_MAX_SIZE", 1 << 40)
 OPENSTACK_TIMEOUT = env_int("OPENSTACK_TIMEOUT", 60, minimum=1)
 # Seconds a full metadata definition namespace is reused. The namespace list
 # is still asked of Glance on every call, so a namespace that appears, goes or
-# changes its updated_at shows at once; other edits show within this time.
+# changes what its summary shows is seen at once; property edits within this time.
 METADEFS_CACHE_SECONDS = env_int("METADEFS_CACHE_SECONDS", 60)
 # Add "X-Backend-Calls: glance=N, keystone=N" to responses (for make bench).
 BACKEND_CALLS_HEADER = env_bool("BACKEND_CALLS_HEADER", False)
