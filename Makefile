@@ -11,9 +11,9 @@ export GLANCE_REST_DEV ?= 1
 venvs: $(VENV)/.installed $(STACK_VENV)/.installed
 
 # Reinstall only when the pinned requirements change.
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check -c constraints.txt -r requirements.txt -r requirements-dev.txt
 	@touch $@
 
 $(STACK_VENV)/.installed: requirements-stack.txt

@@ -116,6 +116,18 @@ def page(fetch, *, marker, sort_dir, paginate, reversed_order, page_size, limit)
     return items, has_more, has_prev
 
 
+def listing(fetch, sort_keys, *, marker, sort_key, sort_dir, paginate, reversed_order):
+    """Check the sort order, then fetch a page sized by the settings."""
+    if sort_key not in sort_keys:
+        raise ApiError(400, f"sort_key: {sort_key!r} is not one of {', '.join(sort_keys)}",
+                       field="sort_key")
+    if sort_dir not in SORT_DIRS:
+        raise ApiError(400, f"sort_dir: {sort_dir!r} is not asc or desc", field="sort_dir")
+    return page(fetch, marker=marker, sort_dir=sort_dir, paginate=paginate,
+                reversed_order=reversed_order, page_size=settings.API_RESULT_PAGE_SIZE,
+                limit=settings.API_RESULT_LIMIT)
+
+
 def _fetch_all(glance, path, key, params, count):
     """Follow Glance's ``next`` links until ``count`` items are collected."""
     items = []
@@ -168,11 +180,6 @@ def normalize_image_filters(filters):
 
 def image_list(glance, *, filters, marker=None, sort_key="created_at", sort_dir="desc",
                paginate=False, reversed_order=False):
-    if sort_key not in IMAGE_SORT_KEYS:
-        raise ApiError(400, f"sort_key: {sort_key!r} is not one of {', '.join(IMAGE_SORT_KEYS)}",
-                       field="sort_key")
-    if sort_dir not in SORT_DIRS:
-        raise ApiError(400, f"sort_dir: {sort_dir!r} is not asc or desc", field="sort_dir")
     filters = normalize_image_filters(filters)
 
     def fetch(marker, sort_dir, count):
@@ -185,10 +192,9 @@ def image_list(glance, *, filters, marker=None, sort_key="created_at", sort_dir=
             params["marker"] = marker
         return _fetch_all(glance, "/v2/images", "images", params, count)
 
-    raw, has_more, has_prev = page(
-        fetch, marker=marker, sort_dir=sort_dir, paginate=paginate,
-        reversed_order=reversed_order, page_size=settings.API_RESULT_PAGE_SIZE,
-        limit=settings.API_RESULT_LIMIT)
+    raw, has_more, has_prev = listing(
+        fetch, IMAGE_SORT_KEYS, marker=marker, sort_key=sort_key, sort_dir=sort_dir,
+        paginate=paginate, reversed_order=reversed_order)
     schema = glance.schema()
     return [image_to_dict(image, schema) for image in raw], has_more, has_prev
 
@@ -315,11 +321,6 @@ def upload_url(glance, image_id):
 def metadefs_namespace_list(glance, *, filters, resource_type=None, marker=None,
                             sort_key="namespace", sort_dir="asc", paginate=False,
                             reversed_order=False):
-    if sort_key not in NAMESPACE_SORT_KEYS:
-        raise ApiError(400, f"sort_key: {sort_key!r} is not one of "
-                            f"{', '.join(NAMESPACE_SORT_KEYS)}", field="sort_key")
-    if sort_dir not in SORT_DIRS:
-        raise ApiError(400, f"sort_dir: {sort_dir!r} is not asc or desc", field="sort_dir")
     check_filters(filters)
     filters = {k: _filter_value(v) for k, v in filters.items() if v is not None}
     if resource_type:
@@ -331,10 +332,9 @@ def metadefs_namespace_list(glance, *, filters, resource_type=None, marker=None,
             params["marker"] = marker
         return _fetch_all(glance, "/v2/metadefs/namespaces", "namespaces", params, count)
 
-    summaries, has_more, has_prev = page(
-        fetch, marker=marker, sort_dir=sort_dir, paginate=paginate,
-        reversed_order=reversed_order, page_size=settings.API_RESULT_PAGE_SIZE,
-        limit=settings.API_RESULT_LIMIT)
+    summaries, has_more, has_prev = listing(
+        fetch, NAMESPACE_SORT_KEYS, marker=marker, sort_key=sort_key, sort_dir=sort_dir,
+        paginate=paginate, reversed_order=reversed_order)
     query = f"?resource_type={urllib.parse.quote(resource_type)}" if resource_type else ""
     endpoint = glance.endpoint
 

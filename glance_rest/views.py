@@ -37,6 +37,10 @@ def list_options(kwargs, default_key, default_dir):
     }
 
 
+def page_body(items, has_more, has_prev):
+    return {"items": items, "has_more_data": has_more, "has_prev_data": has_prev}
+
+
 @register
 class Version(ApiView):
     url_regex = r"^glance/version/$"
@@ -102,10 +106,9 @@ class Images(ApiView):
     def get(self, request):
         """A page of images: ``{"items", "has_more_data", "has_prev_data"}``."""
         filters, kwargs = params.split_query(request.GET, LIST_KEYWORDS)
-        items, has_more, has_prev = api.image_list(
+        return page_body(*api.image_list(
             api.Glance(request.credentials), filters=filters,
-            **list_options(kwargs, "created_at", "desc"))
-        return {"items": items, "has_more_data": has_more, "has_prev_data": has_prev}
+            **list_options(kwargs, "created_at", "desc")))
 
     @ajax(data_required=True)
     def put(self, request):
@@ -278,10 +281,9 @@ class MetadefsNamespaces(ApiView):
         resource_type = kwargs.get("resource_type")
         if resource_type is not None and not isinstance(resource_type, str):
             raise BadInput("resource_type", "must be a resource type name")
-        items, has_more, has_prev = api.metadefs_namespace_list(
+        return page_body(*api.metadefs_namespace_list(
             api.Glance(request.credentials), filters=filters, resource_type=resource_type,
-            **list_options(kwargs, "namespace", "asc"))
-        return {"items": items, "has_more_data": has_more, "has_prev_data": has_prev}
+            **list_options(kwargs, "namespace", "asc")))
 
 
 @register
