@@ -92,6 +92,9 @@ DATABASES = {
         "NAME": env_str("GLANCE_REST_DB", str(BASE_DIR / ".stack" / "glance-rest.sqlite3")),
         # IMMEDIATE avoids "database is locked" when two requests write sessions.
         "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        # Keep connections between requests: session reads are on the hot path.
+        "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 300),
+        "CONN_HEALTH_CHECKS": True,
     }
 }
 
