@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from glanceclient import client as glance_client
+from glanceclient import exc as glance_exc
 
 from . import backend
 from .errors import ApiError
@@ -265,24 +266,34 @@ def _patch(glance, image_id, ops):
     return body
 
 
-def image_update(glance, image_id, changes, removed=()):
-    """Apply ``changes`` (base and custom attributes) and remove ``removed``
-    with one JSON-patch; keys absent from both are left alone."""
+def image_update(glance, image_id, changes):
+    """Apply ``changes`` (base and custom attributes) with one JSON-patch;
+    keys absent are left alone. The image is read first so that unchanged
+    values are not sent: Glance refuses even a no-op change of some attributes
+    (disk_format of an active image), and Horizon's edit form sends them all."""
     current = image_get_raw(glance, image_id)
-    ops = []
-    for key, value in changes.items():
-        if current.get(key, object()) == value:
-            continue  # unchanged: Glance would refuse some no-op replaces anyway
-        if key in current or key in glance.schema().base:
-            ops.append({"op": "replace", "path": f"/{key}", "value": value})
-        else:
-            ops.append({"op": "add", "path": f"/{key}", "value": value})
-    for key in removed:
-        if key in current and key not in changes:
-            ops.append({"op": "remove", "path": f"/{key}"})
-    if not ops:
-        return current
-    return _patch(glance, image_id, ops)
+    ops = [{"op": "add", "path": f"/{key}", "value": value}
+           for key, value in changes.items() if current.get(key, object()) != value]
+    return _patch(glance, image_id, ops) if ops else current
+
+
+def image_update_properties(glance, image_id, changes, removed=()):
+    """Set and remove custom properties with one JSON-patch and no read first:
+    under the v2.1 patch media type "add" sets a property whether or not it
+    exists. Only removing an absent property makes Glance answer 409; then
+    read the image once and remove just what is there."""
+    ops = [{"op": "add", "path": f"/{key}", "value": value} for key, value in changes.items()]
+    removals = [key for key in removed if key not in changes]
+    if not ops and not removals:
+        return
+    try:
+        _patch(glance, image_id, ops + [{"op": "remove", "path": f"/{key}"} for key in removals])
+    except glance_exc.HTTPConflict:
+        if not removals:
+            raise
+        current = image_get_raw(glance, image_id)
+        present = [key for key in removals if key in current]
+        _patch(glance, image_id, ops + [{"op": "remove", "path": f"/{key}"} for key in present])
 
 
 def image_delete(glance, image_id):

@@ -86,7 +86,7 @@ class ImageProperties(ApiView):
         """``{"updated": {...}, "removed": [...]}``; 204 on success."""
         glance = api.Glance(request.credentials)
         changes, removed = params.property_changes(request.DATA, glance.schema())
-        api.image_update(glance, image_id, changes, removed)
+        api.image_update_properties(glance, image_id, changes, removed)
 
 
 @register

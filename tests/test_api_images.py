@@ -136,6 +136,23 @@ def test_properties_patch(api, stack):
         assert answer.status_code == 400 and answer.json()["error"]["field"] == field
 
 
+def test_properties_patch_costs_one_glance_call(api, stack, settings):
+    settings.BACKEND_CALLS_HEADER = True
+    image_id = make_image(stack, name=unique(), a="1", b="2")
+    client = api()
+    client.get(f"{IMAGES}{image_id}/")  # warm: token validated, schema known
+    answer = patch_json(client, f"{IMAGES}{image_id}/properties/",
+                        {"updated": {"a": "2", "new": "x"}, "removed": ["b"]})
+    assert answer.status_code == 204
+    assert answer["X-Backend-Calls"] == "glance=1, keystone=0"
+    # Removing a property that is not there costs a read, and still works.
+    answer = patch_json(client, f"{IMAGES}{image_id}/properties/",
+                        {"updated": {"a": "3"}, "removed": ["never-there", "new"]})
+    assert answer.status_code == 204
+    stored = stack.glance("demo").images.get(image_id)
+    assert stored.a == "3" and "new" not in stored and "b" not in stored
+
+
 def test_delete(api, stack):
     image_id = make_image(stack, name=unique())
     assert api().delete(f"{IMAGES}{image_id}/").status_code == 204
