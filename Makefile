@@ -6,7 +6,7 @@ API_PORT ?= 8000
 # Development key handling (see settings/); set SECRET_KEY in production.
 export GLANCE_REST_DEV ?= 1
 
-.PHONY: run serve test bench venvs clean-stack system-deps
+.PHONY: run serve test bench bench-data venvs clean-stack system-deps
 
 venvs: $(VENV)/.installed $(STACK_VENV)/.installed
 
@@ -48,3 +48,7 @@ clean-stack:
 # API vs direct Glance, in one run (see bench/run.py; BENCH_ARGS to change sizes).
 bench: venvs
 	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
+
+# Only the 1 GiB upload/download through the API against glanceclient.
+bench-data: venvs
+	$(VENV)/bin/python -m bench.run --data-only $(BENCH_ARGS)

@@ -272,9 +272,10 @@ def main(argv=None):
     parser.add_argument("--images", default="1000,10000")
     parser.add_argument("--samples", type=int, default=40)
     parser.add_argument("--data-mib", type=int, default=1024, help="0 skips the data bench")
+    parser.add_argument("--data-only", action="store_true", help="only the image data bench")
     parser.add_argument("--out", default=str(ROOT / "bench-results" / "latest.json"))
     args = parser.parse_args(argv)
-    sizes = [int(n) for n in args.images.split(",")]
+    sizes = [] if args.data_only else [int(n) for n in args.images.split(",")]
 
     work = Path(tempfile.mkdtemp(prefix="glance-rest-bench-"))
     stack = StackProcess(work / "stack").start()
@@ -306,14 +307,16 @@ def main(argv=None):
             rows = measure_operations(api_token, api_session, ops, args.samples)
             report["catalogues"].append({"images": size, "operations": rows})
 
-        print("Throughput of GET image, 8 clients, 5 s each ...", flush=True)
-        image_id = target
-        api_rps = throughput(lambda: (lambda c=ApiCaller(server.url, token):
-                                      c.call("GET", f"/api/glance/images/{image_id}/")))
-        direct_rps = throughput(lambda: (lambda g=stack.glance("demo"): g.images.get(image_id)))
-        report["throughput_get_image"] = {"api_rps": api_rps, "direct_rps": direct_rps,
-                                          "ratio": api_rps / direct_rps}
-        print(f"  api {api_rps:.0f} req/s, direct {direct_rps:.0f} req/s", flush=True)
+        if sizes:
+            print("Throughput of GET image, 8 clients, 5 s each ...", flush=True)
+            image_id = target
+            api_rps = throughput(lambda: (lambda c=ApiCaller(server.url, token):
+                                          c.call("GET", f"/api/glance/images/{image_id}/")))
+            direct_rps = throughput(lambda: (lambda g=stack.glance("demo"):
+                                             g.images.get(image_id)))
+            report["throughput_get_image"] = {"api_rps": api_rps, "direct_rps": direct_rps,
+                                              "ratio": api_rps / direct_rps}
+            print(f"  api {api_rps:.0f} req/s, direct {direct_rps:.0f} req/s", flush=True)
 
         if len(report["catalogues"]) > 1:
             small, large = report["catalogues"][0], report["catalogues"][-1]
@@ -354,9 +357,10 @@ def render(report):
                 f"{row['ratio_token']:.2f} (session {row['ratio_session']:.2f}) | "
                 f"{row['backend_calls']} |")
         lines.append("")
-    t = report["throughput_get_image"]
-    lines.append(f"GET image, 8 concurrent clients: API {t['api_rps']:.0f} req/s, "
-                 f"direct {t['direct_rps']:.0f} req/s (ratio {t['ratio']:.2f})")
+    if "throughput_get_image" in report:
+        t = report["throughput_get_image"]
+        lines.append(f"GET image, 8 concurrent clients: API {t['api_rps']:.0f} req/s, "
+                     f"direct {t['direct_rps']:.0f} req/s (ratio {t['ratio']:.2f})")
     if "scaling" in report:
         lines.append("Scaling (API median at the largest catalogue / at the smallest): " + ", ".join(
             f"{k} {v:.2f}" for k, v in report["scaling"].items()))

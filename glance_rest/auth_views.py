@@ -5,7 +5,7 @@ from django.middleware.csrf import get_token
 
 from . import auth, params
 from .errors import BadInput, LoginRequired
-from .rest import ApiView, ajax, check_browser_request, register
+from .rest import ApiView, ajax, caller_credentials, check_browser_request, register
 
 
 @register
@@ -16,8 +16,7 @@ class Session(ApiView):
     def get(self, request):
         """Who is logged in (401 if nobody); always sets the CSRF cookie."""
         get_token(request)
-        token = request.headers.get("X-Auth-Token")
-        credentials = auth.token_credentials(token) if token else auth.session_credentials(request)
+        credentials = caller_credentials(request)
         if credentials is None:
             raise LoginRequired()
         return credentials.describe()

@@ -87,14 +87,20 @@ def check_browser_request(request):
                                 "cookie's value in X-CSRFToken.")
 
 
-def authenticate(request):
+def caller_credentials(request):
+    """The X-Auth-Token's credentials, else the session's; None if neither."""
     token = request.headers.get("X-Auth-Token")
     if token:
         return auth.token_credentials(token)
-    credentials = auth.session_credentials(request)
+    return auth.session_credentials(request)
+
+
+def authenticate(request):
+    credentials = caller_credentials(request)
     if credentials is None:
         raise LoginRequired()
-    check_browser_request(request)
+    if credentials.via_session:
+        check_browser_request(request)
     return credentials
 
 

@@ -116,6 +116,29 @@ def test_expired_login_is_401_and_ends_the_session(api_server, stack):
     assert "expired" not in again.json()["error"]["message"]  # the session itself is gone
 
 
+def test_revoked_login_is_401_and_ends_the_session(api_server, stack):
+    """Revoked at Keystone behind the API's back: Glance refuses the token, the
+    API says the login ended and drops the session."""
+    http, headers = browser_login(api_server, stack)
+    env = {**os.environ, **api_server.env, "DJANGO_SETTINGS_MODULE": "settings"}
+    token = subprocess.run(
+        [str(APP_BIN / "python"), "-c",
+         "import json, django; django.setup();"
+         "from django.contrib.sessions.backends.db import SessionStore;"
+         f"print(json.loads(SessionStore('{http.cookies['sessionid']}')"
+         "['glance_rest_auth'])['auth_token'])"],
+        cwd=ROOT, check=True, env=env, capture_output=True, text=True).stdout.strip()
+    revoked = requests.delete(stack.keystone_url + "/auth/tokens", timeout=30, headers={
+        "X-Auth-Token": stack.token("admin"), "X-Subject-Token": token})
+    assert revoked.status_code == 204
+    answer = http.get(api_server.url + "/api/glance/images/", headers=headers, timeout=30)
+    assert answer.status_code == 401
+    assert "expired or was revoked" in answer.json()["error"]["message"]
+    after = http.get(api_server.url + "/api/glance/images/", headers=headers, timeout=30)
+    assert after.status_code == 401
+    assert "Authentication required" in after.json()["error"]["message"]
+
+
 def test_check_deploy_passes_with_production_settings():
     env = {**os.environ, "SECRET_KEY": secrets.token_urlsafe(60), "DEBUG": "false",
            "ALLOWED_HOSTS": "images.example.com", "SESSION_COOKIE_SECURE": "true",
