@@ -8,7 +8,6 @@ is fetched once per Glance endpoint and kept for the process.
 """
 
 import json
-import threading
 import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
@@ -49,8 +48,8 @@ class ImageSchema:
             v for v in properties.get("container_format", {}).get("enum", ()) if v)
 
 
+# Glance endpoint -> ImageSchema, for the life of the process.
 _schemas = {}
-_schemas_lock = threading.Lock()
 
 
 def _interface():
@@ -77,9 +76,7 @@ class Glance:
         schema = _schemas.get(endpoint)
         if schema is None:
             _, raw = self.http.get("/v2/schemas/image")
-            schema = ImageSchema(raw)
-            with _schemas_lock:
-                _schemas[endpoint] = schema
+            schema = _schemas[endpoint] = ImageSchema(raw)
         return schema
 
 

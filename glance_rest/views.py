@@ -150,7 +150,7 @@ class Images(ApiView):
         schema = glance.schema()
         form = uploads.MultipartStream(request)
         image_id = None
-        try:
+        with contextlib.ExitStack() as on_failure:
             for name, _filename, chunks in form.files():
                 if name != "data" or image_id is not None:
                     form.skip(chunks)
@@ -161,16 +161,12 @@ class Images(ApiView):
                     raise BadInput("disk_format", "must be sent before the 'data' part: "
                                                   "the data goes to Glance as it arrives")
                 image_id = api.image_create(glance, attrs)["id"]
+                on_failure.enter_context(deleted_on_failure(glance, image_id))
                 api.image_upload(glance, image_id, uploads.ChunkReader(chunks))
             if image_id is None:
                 raise BadInput("data", "a file part named 'data' is required")
             late = params.image_attributes(multipart_fields(form.fields), schema, creating=False)
             image = api.image_update(glance, image_id, late)
-        except BaseException:
-            if image_id is not None:
-                with contextlib.suppress(Exception):  # report the first error
-                    api.image_delete(glance, image_id)
-            raise
         return created(glance, image)
 
 
