@@ -65,6 +65,23 @@ def error_response(error):
     return JsonResponse(error.as_dict(), status=error.status)
 
 
+# Django's own error pages, as JSON (urls.py names these as handler400 etc.).
+def bad_request(request, exception=None):
+    return error_response(ApiError(400, "Bad request."))
+
+
+def permission_denied(request, exception=None):
+    return error_response(ApiError(403, "Forbidden."))
+
+
+def not_found(request, exception=None):
+    return error_response(ApiError(404, "No such endpoint; see /api/glance/openapi.json."))
+
+
+def server_error(request):
+    return error_response(ApiError(500, "Internal error."))
+
+
 class _CsrfCheck(CsrfViewMiddleware):
     """Django's own CSRF check, reporting the reason instead of rendering a page."""
 

@@ -187,7 +187,8 @@ def multipart_fields(fields):
 
 @register
 class ImageData(ApiView):
-    url_regex = r"^glance/images/(?P<image_id>[^/]+)/data/$"
+    # curl -T FILE appends the file's name to a URL ending in "/": allowed, ignored.
+    url_regex = r"^glance/images/(?P<image_id>[^/]+)/data/(?:[^/]+)?$"
 
     @ajax(parse_body=False)
     def put(self, request, image_id):

@@ -105,6 +105,24 @@ def test_raw_upload_50mb(api_server, tokens, stack, payload, chunked):
     assert digest == sha512
 
 
+def test_curl_upload_file_style(api_server, tokens, stack, tmp_path):
+    """curl -T disk.raw .../data/ sends to .../data/disk.raw: accepted."""
+    import subprocess
+
+    image_id = stack.glance("demo").images.create(name=unique(), disk_format="raw",
+                                                  container_format="bare").id
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(os.urandom(MB))
+    done = subprocess.run(
+        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-T", str(disk),
+         "-H", f"X-Auth-Token: {tokens('demo')}", "-H", "Content-Type: application/octet-stream",
+         f"{api_server.url}/api/glance/images/{image_id}/data/"],
+        capture_output=True, text=True, timeout=60)
+    assert done.stdout == "204"
+    stored = stack.glance("demo").images.get(image_id)
+    assert stored.os_hash_value == hashlib.sha512(disk.read_bytes()).hexdigest()
+
+
 def test_download_of_image_without_data(api_server, tokens, stack):
     image_id = stack.glance("demo").images.create(name=unique(), disk_format="raw",
                                                   container_format="bare").id

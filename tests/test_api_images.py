@@ -278,3 +278,9 @@ def test_method_not_allowed_is_json_with_allow(api):
     assert answer.status_code == 405
     assert "GET" in answer["Allow"] and "PUT" in answer["Allow"]
     assert answer.json()["error"]["status"] == 405
+
+
+def test_unknown_endpoint_is_json_404(api):
+    answer = api().get("/api/glance/nothing-here/")
+    assert answer.status_code == 404
+    assert "openapi.json" in answer.json()["error"]["message"]
