@@ -148,6 +148,7 @@ def _filter_value(value):
 
 # Filters Glance wants as whole numbers (it answers 500 to some others).
 NUMERIC_FILTERS = ("size_min", "size_max", "min_disk", "min_ram")
+VISIBILITY_FILTERS = ("public", "private", "shared", "community", "all")
 # Page sizes are the API's to set (API_RESULT_PAGE_SIZE, API_RESULT_LIMIT).
 RESERVED_FILTERS = ("limit", "page_size")
 
@@ -167,6 +168,11 @@ def normalize_image_filters(filters):
         value = filters.get(key)
         if value is not None and not (isinstance(value, str) and value.isdigit()):
             raise ApiError(400, f"{key}: {value!r} is not a whole number", field=key)
+    visibility = filters.get("visibility")
+    if visibility is not None and visibility not in VISIBILITY_FILTERS:
+        # Glance answers 500 to an empty one.
+        raise ApiError(400, f"visibility: {visibility!r} is not one of "
+                            f"{', '.join(VISIBILITY_FILTERS)}", field="visibility")
     if "is_public" in filters:
         is_public = filters.pop("is_public")
         if is_public is not None:

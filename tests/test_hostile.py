@@ -61,7 +61,8 @@ BAD_QUERIES = [
     {"marker": "00000000-0000-0000-0000-000000000000"}, {"marker": "../../etc/passwd"},
     {"marker": "' OR 1=1 --"}, {"marker": "ü" * 50}, {"marker": "a\x00b"},
     {"size_min": "abc"}, {"size_max": "-"}, {"created_at": "bogus"},
-    {"min_disk": "x"}, {"name\x00": "x"}, {"visibility": "x\x00"},
+    {"min_disk": "x"}, {"name\x00": "x"}, {"visibility": "x\x00"}, {"visibility": ""},
+    {"visibility": "everyone"},
     {"sort_key": "created_at", "sort_dir": "desc", "marker": "not-an-id", "paginate": "true"},
 ]
 BAD_NAMESPACE_QUERIES = [

@@ -1,6 +1,7 @@
 """The OpenAPI document against the live API (gunicorn), by schemathesis:
 no server error, no undocumented status, no response that breaks the schema."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,9 @@ SPEC = Path(__file__).resolve().parents[1] / "glance_rest" / "openapi.json"
 schema = schemathesis.openapi.from_path(SPEC)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
-EXAMPLES = 15  # per operation: keeps make test fast
+# Per operation; derandomized so that CI is repeatable. SCHEMATHESIS_EXAMPLES=150
+# explores further (it found Glance's 500 on an empty visibility filter).
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "15"))
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
@@ -45,7 +48,7 @@ def test_served_document_is_the_kept_one(api_server):
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None,
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 def test_api_conforms(case, api_server, tokens, alt_demo_images):
     tally.counts["schemathesis examples"] += 1
