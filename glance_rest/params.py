@@ -8,8 +8,13 @@ QUERY_CONSTANTS = {"True": True, "true": True, "False": False, "false": False, "
 VISIBILITIES = ("public", "private", "shared", "community")
 
 # Fields of a create/update body with a meaning of their own; any other field
-# is a custom property. ``is_public`` is Glance v1's and is dropped.
-REQUEST_ONLY_FIELDS = frozenset({"source_type", "image_url", "import_data", "data", "is_public"})
+# is a custom property.
+REQUEST_ONLY_FIELDS = frozenset({"source_type", "image_url", "import_data", "data"})
+# Dropped, as Horizon drops them: Glance v1's is_public, the create form's
+# is_copying, and what Horizon's edit form sends back of the image it read.
+IGNORED_FIELDS = frozenset({"is_public", "is_copying", "source", "checksum", "created_at",
+                            "updated_at", "deleted", "deleted_at", "virtual_size", "status",
+                            "size", "owner", "id"})
 # Body names that Horizon maps onto custom properties of another name.
 RENAMED_PROPERTIES = {"kernel": "kernel_id", "ramdisk": "ramdisk_id"}
 PLAIN_PROPERTIES = ("description", "architecture")
@@ -123,7 +128,7 @@ def image_attributes(data, schema, creating):
         raise BadInput("properties", "must be an object")
     custom = dict(custom)
     known = ({"name", "min_disk", "min_ram", "protected", "visibility", "tags", "disk_format",
-              "container_format", "properties"} | REQUEST_ONLY_FIELDS
+              "container_format", "properties"} | REQUEST_ONLY_FIELDS | IGNORED_FIELDS
              | set(PLAIN_PROPERTIES) | set(RENAMED_PROPERTIES))
     custom.update({k: v for k, v in data.items() if k not in known})
     for key, value in custom.items():
@@ -157,6 +162,14 @@ def _formats(data, schema, creating):
         "disk_format": _check("disk_format", disk, schema.disk_formats),
         "container_format": _check("container_format", container, schema.container_formats),
     }
+
+
+def formats_for(detected, schema):
+    """disk_format and container_format for data recognised as ``detected``."""
+    disk, container = FORMAT_RULES.get(detected, (detected, "bare"))
+    if schema.disk_formats and disk not in schema.disk_formats:
+        raise BadInput("data", f"is a {detected} image, which Glance does not take")
+    return {"disk_format": disk, "container_format": container}
 
 
 def _check(field, value, allowed):

@@ -3,11 +3,14 @@ in fixed-size chunks and handed on to Glance as they arrive, and downloads
 are passed back the same way. Nothing is written to a temporary file.
 """
 
+import itertools
+
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 from multipart import MultipartError, PushMultipartParser
+from oslo_utils.imageutils import format_inspector
 
 from .errors import ApiError, BadInput
 
@@ -162,6 +165,47 @@ class MultipartStream:
     def skip(chunks):
         for _ in chunks:
             pass
+
+
+# How much of an upload may be held to recognise its disk format.
+SNIFF_LIMIT = 8 * 1024 * 1024
+# What the inspectors call a format, in Glance's disk_format names.
+GLANCE_FORMAT_NAMES = {"gpt": "raw"}
+
+
+class _Chunks:
+    """A ``read`` over an iterator, for the format inspector."""
+
+    def __init__(self, chunks):
+        self._chunks = chunks
+
+    def read(self, size):
+        return next(self._chunks, b"")
+
+
+def detect_format(chunks):
+    """Recognise the disk format from the start of the data, as Glance's own
+    format inspection does. Returns (chunks, including what was read, format).
+    Reads at most SNIFF_LIMIT bytes before deciding."""
+    chunks = iter(chunks)
+    inspector = format_inspector.InspectWrapper(_Chunks(chunks))
+    head, size = [], 0
+    try:
+        while size < SNIFF_LIMIT:
+            chunk = inspector.read(CHUNK_SIZE)
+            if not chunk:
+                inspector.close()
+                break
+            head.append(chunk)
+            size += len(chunk)
+            if inspector.format is not None:
+                break
+        found = inspector.format
+    except format_inspector.ImageFormatError as exc:
+        raise BadInput("data", f"its disk format is ambiguous ({exc}); send disk_format "
+                               "before the data part") from None
+    name = str(found) if found is not None else "raw"
+    return itertools.chain(head, chunks), GLANCE_FORMAT_NAMES.get(name, name)
 
 
 def stream_response_chunks(response, chunk_size=CHUNK_SIZE):

@@ -136,9 +136,10 @@ class Images(ApiView):
     @ajax(parse_body=False)
     def post(self, request):
         """Create an image and stream its data from multipart/form-data
-        (Horizon's legacy mode). The fields must come before the ``data`` part;
-        fields after it (Horizon's ``$$originalJSON``) are applied once the data
-        is in. 201 with the active image only once Glance holds the data; if
+        (Horizon's legacy mode). Fields before the ``data`` part make the image;
+        without a disk_format among them the format is recognised from the data.
+        Fields after it (Horizon's client sends most there) are applied once the
+        data is in. 201 with the active image only once Glance holds the data; if
         anything fails the new image is deleted and the error returned."""
         if settings.IMAGES_UPLOAD_MODE != "legacy":
             raise ApiError(403, f"Uploads through this API are disabled "
@@ -158,14 +159,21 @@ class Images(ApiView):
                 attrs = params.image_attributes(multipart_fields(form.fields), schema,
                                                 creating=True)
                 if "disk_format" not in attrs:
-                    raise BadInput("disk_format", "must be sent before the 'data' part: "
-                                                  "the data goes to Glance as it arrives")
-                image_id = api.image_create(glance, attrs)["id"]
+                    # Horizon's client sends the file before the formats: take
+                    # them from the data, and check them against the fields later.
+                    chunks, detected = uploads.detect_format(chunks)
+                    attrs.update(params.formats_for(detected, schema))
+                image = api.image_create(glance, attrs)
+                image_id = image["id"]
                 on_failure.enter_context(deleted_on_failure(glance, image_id))
                 api.image_upload(glance, image_id, uploads.ChunkReader(chunks))
             if image_id is None:
                 raise BadInput("data", "a file part named 'data' is required")
             late = params.image_attributes(multipart_fields(form.fields), schema, creating=False)
+            for field in ("disk_format", "container_format"):
+                if field in late and late[field] != image[field]:
+                    raise BadInput(field, f"is {late[field]!r} but the data is "
+                                          f"{image[field]!r}; send {field} before the data part")
             image = api.image_update(glance, image_id, late)
         return created(glance, image)
 

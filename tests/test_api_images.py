@@ -251,6 +251,47 @@ def test_legacy_multipart_upload(api, stack):
     assert body["properties"]["custom"] == "yes"
 
 
+def test_legacy_upload_in_horizons_field_order(api, stack):
+    """Horizon's client sends the file third, before disk_format and the name."""
+    import json as _json
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    payload = b"\0" * 70000 + b"horizon order"
+    name = unique("horizon")
+    model = {"source_type": "file-legacy", "image_url": "", "is_copying": False,
+             "protected": False, "min_disk": 1, "min_ram": 0, "container_format": "bare",
+             "disk_format": "raw", "visibility": "shared", "name": name,
+             "description": "from Horizon"}
+    fields = {"source_type": "file-legacy", "image_url": "",
+              "data": SimpleUploadedFile("disk.img", payload)}
+    fields.update({k: str(v).lower() if isinstance(v, bool) else str(v)
+                   for k, v in model.items() if k not in fields})
+    fields["$$originalJSON"] = _json.dumps({**model, "data": {}})
+    answer = api().post(IMAGES, fields)
+    assert answer.status_code == 201, answer.content
+    body = answer.json()
+    assert (body["name"], body["status"], body["disk_format"]) == (name, "active", "raw")
+    assert body["min_disk"] == 1 and body["properties"]["description"] == "from Horizon"
+    assert "is_copying" not in body["properties"]
+    assert body["os_hash_value"] == hashlib.sha512(payload).hexdigest()
+
+
+def test_legacy_upload_format_from_the_data(api, stack):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    answer = api().post(IMAGES, {"name": unique(), "data": SimpleUploadedFile("d", b"x" * 5000)})
+    assert answer.status_code == 201, answer.content
+    assert (answer.json()["disk_format"], answer.json()["container_format"]) == ("raw", "bare")
+    # Declared after the data, and not what the data is: refused, nothing left.
+    name = unique()
+    answer = api().post(IMAGES, {"name": name, "data": SimpleUploadedFile("d", b"x" * 5000),
+                                 "disk_format": "qcow2"})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["field"] == "disk_format"
+    assert "before the data part" in answer.json()["error"]["message"]
+    assert not list(stack.glance("demo").images.list(filters={"name": name}))
+
+
 def test_failed_legacy_upload_leaves_nothing(api, stack):
     name = unique()
     from django.core.files.uploadedfile import SimpleUploadedFile
