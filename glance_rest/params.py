@@ -11,10 +11,12 @@ VISIBILITIES = ("public", "private", "shared", "community")
 # is a custom property.
 REQUEST_ONLY_FIELDS = frozenset({"source_type", "image_url", "import_data", "data"})
 # Dropped, as Horizon drops them: Glance v1's is_public, the create form's
-# is_copying, and what Horizon's edit form sends back of the image it read.
+# is_copying, and what an edit form sends back of the image it read (with
+# Glance's read-only attributes, taken from its schema, and locations).
 IGNORED_FIELDS = frozenset({"is_public", "is_copying", "source", "checksum", "created_at",
                             "updated_at", "deleted", "deleted_at", "virtual_size", "status",
-                            "size", "owner", "id"})
+                            "size", "owner", "id", "locations", "import", "upload_url",
+                            "token_id"})
 # Body names that Horizon maps onto custom properties of another name.
 RENAMED_PROPERTIES = {"kernel": "kernel_id", "ramdisk": "ramdisk_id"}
 PLAIN_PROPERTIES = ("description", "architecture")
@@ -129,7 +131,7 @@ def image_attributes(data, schema, creating):
     custom = dict(custom)
     known = ({"name", "min_disk", "min_ram", "protected", "visibility", "tags", "disk_format",
               "container_format", "properties"} | REQUEST_ONLY_FIELDS | IGNORED_FIELDS
-             | set(PLAIN_PROPERTIES) | set(RENAMED_PROPERTIES))
+             | schema.read_only | set(PLAIN_PROPERTIES) | set(RENAMED_PROPERTIES))
     custom.update({k: v for k, v in data.items() if k not in known})
     for key, value in custom.items():
         if key in schema.read_only:

@@ -325,3 +325,16 @@ def test_unknown_endpoint_is_json_404(api):
     answer = api().get("/api/glance/nothing-here/")
     assert answer.status_code == 404
     assert "openapi.json" in answer.json()["error"]["message"]
+
+
+def test_an_image_read_can_be_sent_back_as_an_update(api, stack):
+    """What an edit form does: GET the image, change a field, PATCH it all back."""
+    image_id = make_image(stack, name=unique(), data=b"\0" * 4096, os_distro="cirros")
+    image = api().get(f"{IMAGES}{image_id}/").json()
+    image["name"] = "edited"
+    image["min_ram"] = 128
+    answer = patch_json(api(), f"{IMAGES}{image_id}/", image)
+    assert answer.status_code == 204, answer.content
+    stored = stack.glance("demo").images.get(image_id)
+    assert (stored.name, stored.min_ram, stored.os_distro) == ("edited", 128, "cirros")
+    assert stored.status == "active"

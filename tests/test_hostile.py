@@ -36,8 +36,8 @@ WRONG_FIELDS = [
     {"name": 1}, {"name": []}, {"name": {}}, {"name": "nul\x00name"},
     {"disk_format": "floppy"}, {"disk_format": 1}, {"container_format": "crate"},
     {"properties": []}, {"properties": "x"}, {"custom": {"nested": 1}}, {"custom": [1]},
-    {"os_hash_value": "x"}, {"os_hash_algo": "md5"}, {"file": "/etc/passwd"},
-    {"locations": []}, {"stores": "fs"},
+    {"os_hidden": []}, {"properties": {"os_hash_value": "x"}}, {"properties": {"name": "x"}},
+    {"properties": {"k": {"nested": 1}}}, {"properties": {"": "empty"}},
     {"description": 5.5j if False else []}, {"kernel": {}}, {"os_hidden": "perhaps"},
     {"x" * 300: "long key"}, {"": "empty key"},
 ]

@@ -107,7 +107,8 @@ def test_fields_and_custom_properties():
 
 def test_horizons_echoed_fields_are_dropped():
     body = {"name": "n", "status": "active", "size": 3, "checksum": "c", "id": "i",
-            "owner": "o", "is_copying": False, "is_public": True, "created_at": "t"}
+            "owner": "o", "is_copying": False, "is_public": True, "created_at": "t",
+            "os_hash_value": "h", "os_hash_algo": "sha512", "locations": []}
     assert params.image_attributes(body, SCHEMA, creating=False) == {"name": "n"}
 
 
@@ -119,7 +120,7 @@ def test_update_leaves_absent_fields_alone():
     ({"min_disk": "abc"}, "min_disk"), ({"min_ram": -1}, "min_ram"),
     ({"protected": "maybe"}, "protected"), ({"visibility": "everyone"}, "visibility"),
     ({"tags": "a,b"}, "tags"), ({"disk_format": "floppy"}, "disk_format"),
-    ({"os_hash_value": "x"}, "os_hash_value"), ({"nested": {"a": 1}}, "nested"),
+    ({"properties": {"os_hash_value": "x"}}, "os_hash_value"), ({"nested": {"a": 1}}, "nested"),
     ({"properties": ["x"]}, "properties"), ({"name": 5}, "name"),
 ])
 def test_bad_fields_are_named(body, field):
