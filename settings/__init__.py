@@ -99,7 +99,8 @@ DATABASES = {
 }
 
 # Sessions hold the Keystone token: HttpOnly, SameSite=Lax, Secure behind HTTPS.
-SESSION_ENGINE = env_str("SESSION_ENGINE", "django.contrib.sessions.backends.db")
+# Django's database sessions with a leaner read (glance_rest/sessions.py).
+SESSION_ENGINE = env_str("SESSION_ENGINE", "glance_rest.sessions")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)

@@ -163,3 +163,23 @@ def test_secrets_generated_once_and_private(tmp_path):
     assert Path(layout.secrets_file).stat().st_mode & 0o077 == 0
     clouds = json.loads(config.clouds_yaml(layout, first))["clouds"]
     assert clouds["devstack-admin"]["auth"]["password"] == first["admin"]
+
+
+@pytest.mark.django_db
+def test_session_store_reads_live_sessions_only():
+    import datetime
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from glance_rest.sessions import SessionStore
+
+    store = SessionStore()
+    store["k"] = "v"
+    store.save()
+    assert SessionStore(store.session_key).load() == {"k": "v"}
+    Session.objects.filter(session_key=store.session_key).update(
+        expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    stale = SessionStore(store.session_key)
+    assert stale.load() == {} and stale.session_key is None
+    assert SessionStore("no-such-session-key").load() == {}
