@@ -18,7 +18,6 @@ from django.middleware.csrf import rotate_token
 from keystoneauth1 import access
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
-from keystoneauth1.identity import access as access_plugin
 from keystoneauth1.identity import v3
 
 from . import backend
@@ -41,7 +40,7 @@ def keystone_url(path):
 
 def keystone_session(auth=None):
     """A keystoneauth1 Session on the shared connection pool."""
-    return ks_session.Session(auth=auth, session=backend.http, verify=_verify(),
+    return ks_session.Session(auth=auth, session=backend.keystone_http, verify=_verify(),
                               timeout=settings.OPENSTACK_TIMEOUT)
 
 
@@ -74,12 +73,6 @@ class Credentials:
                 _endpoints.clear()
             _endpoints[key] = url
         return url
-
-    def plugin(self):
-        return access_plugin.AccessInfoPlugin(self.access, auth_url=settings.OPENSTACK_KEYSTONE_URL)
-
-    def session(self):
-        return keystone_session(self.plugin())
 
     def describe(self):
         """What the caller may know about its own login (never the token)."""

@@ -1,15 +1,17 @@
 """One error type for the API, and the one table that maps client errors to it.
 
 Views and the glance wrapper raise ``ApiError``; ``rest.ajax`` renders it as
-``{"error": {"status": ..., "message": ...}}``. Exceptions from glanceclient
-and keystoneauth1 are translated here and nowhere else.
+``{"error": {"status": ..., "message": ...}}``. What Glance answers
+(``GlanceError``), urllib3's connection errors and keystoneauth1's exceptions
+are translated here and nowhere else.
 """
 
 import html
+import json
 import re
 
-from glanceclient import exc as glance_exc
 from keystoneauth1 import exceptions as ks_exc
+from urllib3 import exceptions as urllib3_exc
 
 # Glance statuses that reach the caller unchanged, with Glance's message.
 PASSED_THROUGH = {400, 403, 404, 405, 409, 410, 413, 415, 416}
@@ -48,37 +50,62 @@ class LoginExpired(LoginRequired):
         super().__init__("Your login has expired or was revoked: log in again.")
 
 
-_STATUS_PREFIX = re.compile(r"^\s*\d{3}[^:]*:\s*")
+class GlanceError(Exception):
+    """Glance answered with an error status; ``details`` is its message."""
+
+    def __init__(self, status, details):
+        super().__init__(f"HTTP {status}: {details}")
+        self.status = status
+        self.details = details
+
+    @classmethod
+    def from_body(cls, status, content_type, content):
+        return cls(status, glance_message(content_type, content))
 
 
-def glance_message(details):
-    """Glance's own words, without the HTML escaping and status prefix."""
-    text = html.unescape(str(details or "")).strip()
-    text = _STATUS_PREFIX.sub("", text, count=1).strip()
-    return text or "Glance refused the request."
+_STATUS_ONLY = re.compile(r"^\d{3}(\s+[A-Za-z][A-Za-z -]*)?$")
+_STATUS_PREFIX = re.compile(r"^\d{3}\b[^:]*:\s*")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def glance_message(content_type, content):
+    """Glance's own words from an error body (webob's JSON, HTML or plain
+    text), without markup, escaping or the status line."""
+    text = (content or b"").decode("utf-8", "replace")
+    if "json" in (content_type or ""):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            # {"message": ...} from Glance, {"error": {"message": ...}} elsewhere.
+            candidates = [data, *(v for v in data.values() if isinstance(v, dict))]
+            text = next((c["message"] for c in candidates
+                         if isinstance(c.get("message"), str)), "")
+    lines = []
+    for line in _TAG.sub("\n", text).splitlines():
+        line = _STATUS_PREFIX.sub("", html.unescape(line).strip(), count=1)
+        if line and not _STATUS_ONLY.match(line) and line not in lines:
+            lines.append(line)
+    return " ".join(lines) or "Glance refused the request."
 
 
 def from_client_error(error):
-    """Translate a glanceclient / keystoneauth1 exception; None if unknown."""
-    if isinstance(error, glance_exc.HTTPException):
-        code = error.code
-        if not isinstance(code, int):
-            # glanceclient knows no class for some statuses (415, 410...): its
-            # details still start with Glance's status line.
-            found = re.match(r"\s*(\d{3})\b", str(error.details or ""))
-            code = int(found.group(1)) if found else 502
-        if code == 401:
+    """Translate a Glance, urllib3 or keystoneauth1 error; None if unknown."""
+    if isinstance(error, GlanceError):
+        if error.status == 401:
             return LoginExpired()
-        if code in PASSED_THROUGH:
-            return ApiError(code, glance_message(error.details))
-        if code in (503, 504):
+        if error.status in PASSED_THROUGH:
+            return ApiError(error.status, error.details)
+        if error.status in (503, 504):
             return ApiError(503, "The image service is unavailable; try again later.")
-        return ApiError(502, f"The image service failed (HTTP {code}).")
-    # glanceclient turns keystoneauth's timeout into InvalidEndpoint.
-    if isinstance(error, (glance_exc.InvalidEndpoint, ks_exc.ConnectTimeout)):
+        return ApiError(502, f"The image service failed (HTTP {error.status}).")
+    # Refused or unreachable (urllib3 makes it a kind of connect timeout).
+    if isinstance(error, urllib3_exc.NewConnectionError):
+        return ApiError(503, "The identity or image service cannot be reached; try again later.")
+    if isinstance(error, (urllib3_exc.TimeoutError, ks_exc.ConnectTimeout)):
         return ApiError(504, "The identity or image service did not answer in time.")
-    if isinstance(error, (glance_exc.CommunicationError, ks_exc.ConnectionError,
-                          ks_exc.DiscoveryFailure)):
+    if isinstance(error, (urllib3_exc.HTTPError, ks_exc.ConnectionError, ks_exc.DiscoveryFailure)):
         return ApiError(503, "The identity or image service cannot be reached; try again later.")
     if isinstance(error, ks_exc.EndpointNotFound):
         return ApiError(503, "The service catalog has no image endpoint for this project.")

@@ -1,10 +1,10 @@
-"""A thin wrapper over python-glanceclient, owning what the views should not:
-pagination in both directions, filters, and the split of an image into Glance's
-base attributes and its custom ``properties``.
+"""The Glance wrapper, owning what the views should not: pagination in both
+directions, filters, and the split of an image into Glance's base attributes
+and its custom ``properties``.
 
-Reads go through glanceclient's HTTP client as single requests (its image
-models would fetch the image schema on every new client); the schema itself
-is fetched once per Glance endpoint and kept for the process.
+Every call is one request to Glance's v2 API with the caller's own token
+(``backend.GlanceHttp``); the image schema is fetched once per Glance endpoint
+and kept for the process.
 """
 
 import json
@@ -13,11 +13,9 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
-from glanceclient import client as glance_client
-from glanceclient import exc as glance_exc
-
 from . import backend
-from .errors import ApiError
+from .errors import ApiError, GlanceError
+from .uploads import CHUNK_SIZE
 
 # Attributes Glance returns that are about where the data lives, shown by the
 # single-image GET only (Horizon's "extended attributes").
@@ -58,18 +56,16 @@ def _interface():
 
 
 class Glance:
-    """glanceclient bound to one caller's credentials."""
+    """Glance's API bound to one caller's credentials."""
 
     def __init__(self, credentials):
         self.credentials = credentials
         endpoint = credentials.endpoint("image", _interface(), settings.OPENSTACK_REGION)
-        self.client = glance_client.Client(
-            "2", session=credentials.session(), endpoint_override=endpoint)
-        self.http = self.client.http_client
+        self.http = backend.GlanceHttp(endpoint, credentials.token)
 
     @property
     def endpoint(self):
-        return self.http.get_endpoint().rstrip("/")
+        return self.http.endpoint
 
     def schema(self):
         endpoint = self.endpoint
@@ -255,17 +251,12 @@ def _quote(image_id):
 
 
 def image_create(glance, attributes):
-    _, body = glance.http.post("/v2/images", data=attributes)
+    _, body = glance.http.post("/v2/images", attributes)
     return body
 
 
-JSON_PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
-
-
 def _patch(glance, image_id, ops):
-    # A string body: glanceclient would relabel a list as application/json.
-    _, body = glance.http.patch(f"/v2/images/{_quote(image_id)}", data=json.dumps(ops),
-                                headers=dict(JSON_PATCH))
+    _, body = glance.http.patch(f"/v2/images/{_quote(image_id)}", ops)
     return body
 
 
@@ -291,8 +282,8 @@ def image_update_properties(glance, image_id, changes, removed=()):
         return
     try:
         _patch(glance, image_id, ops + [{"op": "remove", "path": f"/{key}"} for key in removals])
-    except glance_exc.HTTPConflict:
-        if not removals:
+    except GlanceError as error:
+        if error.status != 409 or not removals:
             raise
         current = image_get_raw(glance, image_id)
         present = [key for key in removals if key in current]
@@ -313,17 +304,25 @@ def image_add_location(glance, image_id, url):
 
 
 def image_import_from_url(glance, image_id, url):
-    glance.client.images.image_import(image_id, method="web-download", uri=url)
+    glance.http.post(f"/v2/images/{_quote(image_id)}/import",
+                     {"method": {"name": "web-download", "uri": url}})
 
 
 def image_upload(glance, image_id, data, size=None):
-    """Send ``data`` (a file-like) to Glance as it is read."""
-    glance.client.images.upload(image_id, data, image_size=size)
+    """Send ``data`` (a file-like) to Glance as it is read: with
+    Content-Length when the size is known, chunked otherwise."""
+    headers = {"Content-Type": "application/octet-stream"}
+    if size is not None:
+        headers["Content-Length"] = str(size)
+    chunks = iter(lambda: data.read(CHUNK_SIZE), b"")
+    glance.http.put(f"/v2/images/{_quote(image_id)}/file", body=chunks, headers=headers)
 
 
 def image_download(glance, image_id):
-    """Glance's streamed response for the image's data (204 if it has none)."""
-    resp, _ = glance.http.get(f"/v2/images/{_quote(image_id)}/file")
+    """Glance's response for the image's data, unread (204 if it has none):
+    iterate ``.stream()``, then close it."""
+    resp, _ = glance.http.get(f"/v2/images/{_quote(image_id)}/file", stream=True,
+                              headers={"Accept": "application/octet-stream"})
     return resp
 
 

@@ -67,7 +67,7 @@ def body_reader(request):
 
 class ChunkReader:
     """A file-like ``read(n)`` over an iterable of byte chunks, counting them
-    and stopping at IMAGE_UPLOAD_MAX_SIZE (glanceclient wants ``read``)."""
+    and stopping at IMAGE_UPLOAD_MAX_SIZE."""
 
     def __init__(self, chunks, expected=None):
         self._chunks = iter(chunks)
@@ -209,8 +209,14 @@ def detect_format(chunks):
 
 
 def stream_response_chunks(response, chunk_size=CHUNK_SIZE):
-    """Pass a streamed Glance response on, closing it even if the client leaves."""
+    """Pass a streamed Glance response (urllib3) on. Read to its end, its
+    connection goes back to the pool; if the client leaves first, it is closed."""
+    complete = False
     try:
-        yield from response.iter_content(chunk_size)
+        yield from response.stream(chunk_size)
+        complete = True
     finally:
-        response.close()
+        if complete:
+            response.release_conn()
+        else:
+            response.close()

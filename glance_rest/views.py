@@ -216,8 +216,8 @@ class ImageData(ApiView):
         glance = api.Glance(request.credentials)
         image = api.image_get_raw(glance, image_id)
         upstream = api.image_download(glance, image_id)
-        if upstream.status_code == 204:
-            upstream.close()
+        if upstream.status == 204:
+            upstream.release_conn()
             return HttpResponse(status=204)
         response = StreamingHttpResponse(uploads.stream_response_chunks(upstream),
                                          content_type="application/octet-stream")

@@ -136,9 +136,10 @@ LOGGING = {
         "glance_rest": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
         # Failures outside the views' own error handling (500s) still get logged.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
-        # keystoneauth and glanceclient log request headers at DEBUG: keep them quiet.
+        # keystoneauth logs request headers (tokens) at DEBUG: keep it quiet,
+        # and urllib3's per-connection chatter with it.
         "keystoneauth": {"handlers": ["console"], "level": "WARNING"},
-        "glanceclient": {"handlers": ["console"], "level": "WARNING"},
+        "urllib3": {"handlers": ["console"], "level": "WARNING"},
     },
 }
 

@@ -7,7 +7,7 @@ import pytest
 from django.http import QueryDict
 
 from glance_rest import glance, params
-from glance_rest.errors import BadInput, glance_message
+from glance_rest.errors import BadInput, GlanceError, from_client_error, glance_message
 from glance_rest.stack import config
 
 SCHEMA = glance.ImageSchema({"properties": {
@@ -139,8 +139,41 @@ def test_property_changes():
             params.property_changes(body, SCHEMA)
 
 
-def test_glance_message_is_cleaned():
-    assert glance_message("403 Forbidden: It&#x27;s not allowed") == "It's not allowed"
+# Bodies as Glance 33 sends them (curl against the stack).
+GLANCE_409_JSON = (b'{"message": "There was a conflict when trying to complete your request.'
+                   b'<br /><br />\\nProperty nothere does not exist.\\n\\n", '
+                   b'"code": "409 Conflict", "title": "Conflict"}')
+GLANCE_404_HTML = (b"<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n"
+                   b"  <h1>404 Not Found</h1>\n  No image found with ID nope<br /><br />\n\n"
+                   b" </body>\n</html>")
+
+
+@pytest.mark.parametrize("content_type, body, expected", [
+    ("application/json", GLANCE_409_JSON,
+     "There was a conflict when trying to complete your request. "
+     "Property nothere does not exist."),
+    ("text/html; charset=UTF-8", GLANCE_404_HTML, "No image found with ID nope"),
+    ("text/plain", b"403 Forbidden: It&#x27;s not allowed", "It's not allowed"),
+    ("application/json", b'{"error": {"message": "Nested", "code": 400}}', "Nested"),
+    ("application/json", b"not json", "not json"),
+    (None, b"", "Glance refused the request."),
+])
+def test_glance_message_is_cleaned(content_type, body, expected):
+    assert glance_message(content_type, body) == expected
+
+
+def test_backend_errors_map_to_statuses():
+    import urllib3.exceptions as u
+
+    assert from_client_error(GlanceError(404, "gone")).status == 404
+    assert from_client_error(GlanceError(401, "x")).status == 401
+    assert from_client_error(GlanceError(500, "x")).status == 502
+    assert from_client_error(GlanceError(503, "x")).status == 503
+    refused = u.NewConnectionError(None, "Connection refused")
+    assert from_client_error(refused).status == 503
+    assert from_client_error(u.ReadTimeoutError(None, "/", "read timed out")).status == 504
+    assert from_client_error(u.ProtocolError("Connection aborted.")).status == 503
+    assert from_client_error(ValueError("x")) is None
 
 
 # --- stack configuration -----------------------------------------------------
