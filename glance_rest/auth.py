@@ -186,7 +186,7 @@ class _TokenCache:
     def get(self, key):
         with self._lock:
             entry = self._entries.get(key)
-        if entry and entry[0] > time.monotonic() and _usable(entry[1]):
+        if entry and entry[0] > time.monotonic():
             return entry[1]
         return None
 
@@ -194,7 +194,14 @@ class _TokenCache:
         with self._lock:
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()
-            self._entries[key] = (time.monotonic() + settings.TOKEN_CACHE_SECONDS, access_info)
+            # Trusted until TOKEN_CACHE_SECONDS pass or the token is about to
+            # expire, whichever is first: no expiry parsing per request.
+            trusted = settings.TOKEN_CACHE_SECONDS
+            if access_info.expires is not None:
+                left = access_info.expires.timestamp() - time.time() - STALE_SECONDS
+                trusted = min(trusted, left)
+            self._entries[key] = (time.monotonic() + trusted,
+                                  access_info)
 
     def drop(self, key):
         with self._lock:

@@ -216,3 +216,21 @@ def test_session_store_reads_live_sessions_only():
     stale = SessionStore(store.session_key)
     assert stale.load() == {} and stale.session_key is None
     assert SessionStore("no-such-session-key").load() == {}
+
+
+def test_token_cache_trusts_a_token_until_it_is_about_to_expire():
+    import datetime
+    from types import SimpleNamespace
+
+    from glance_rest.auth import _TokenCache
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cache = _TokenCache()
+    fresh = SimpleNamespace(expires=now + datetime.timedelta(hours=1))
+    dying = SimpleNamespace(expires=now + datetime.timedelta(seconds=10))  # < 30 s left
+    cache.put("fresh", fresh)
+    cache.put("dying", dying)
+    assert cache.get("fresh") is fresh
+    assert cache.get("dying") is None
+    cache.drop("fresh")
+    assert cache.get("fresh") is None
