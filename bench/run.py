@@ -379,11 +379,35 @@ def main(argv=None):
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    previous = out.with_name("previous.json")
+    if out.exists():
+        out.replace(previous)
     out.write_text(jsonlib.dumps(report, indent=2))
     print()
     print(render(report))
-    print(f"\nJSON: {out}")
+    if previous.exists():
+        print()
+        print(compare(jsonlib.loads(previous.read_text()), report))
+    print(f"\nJSON: {out} (the run before: {previous.name})")
     return 0
+
+
+def compare(before, after):
+    """API median and ratio of each operation, the run before against this one."""
+    lines = [f"Against the run before ({before['started']}): API token median ms, "
+             "API/direct"]
+    old = {(c["images"], row["operation"]): row
+           for c in before.get("catalogues", []) for row in c["operations"]}
+    for catalogue in after["catalogues"]:
+        for row in catalogue["operations"]:
+            was = old.get((catalogue["images"], row["operation"]))
+            if was is None:
+                continue
+            lines.append(
+                f"- {catalogue['images']} images, {row['operation']}: "
+                f"{was['api_token']['median_ms']:.1f} -> {row['api_token']['median_ms']:.1f} ms; "
+                f"{was['ratio_token']:.2f} -> {row['ratio_token']:.2f}")
+    return "\n".join(lines)
 
 
 def render(report):

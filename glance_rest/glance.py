@@ -13,6 +13,7 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
+
 from . import backend
 from .errors import ApiError, GlanceError
 from .uploads import CHUNK_SIZE
