@@ -11,7 +11,6 @@ python-glanceclient. Prints a table and writes bench-results/latest.json.
 import argparse
 import concurrent.futures
 import hashlib
-import io
 import itertools
 import json as jsonlib
 import os
@@ -274,9 +273,9 @@ def data_bench(stack, server, token, mib):
                         yield chunk
                 yield tail
         start = time.perf_counter()
+        multipart = f"multipart/form-data; boundary={boundary}"
         answer = requests.post(server.url + "/api/glance/images/", data=Body(), timeout=900,
-                               headers={"X-Auth-Token": token,
-                                        "Content-Type": f"multipart/form-data; boundary={boundary}"})
+                               headers={"X-Auth-Token": token, "Content-Type": multipart})
         results["api_upload_s"] = time.perf_counter() - start
         answer.raise_for_status()
         image_id = answer.json()["id"]

@@ -28,19 +28,13 @@ SESSION_KEY = "glance_rest_auth"
 STALE_SECONDS = 30
 
 
-def _verify():
-    if settings.OPENSTACK_SSL_NO_VERIFY:
-        return False
-    return settings.OPENSTACK_SSL_CACERT or True
-
-
 def keystone_url(path):
     return settings.OPENSTACK_KEYSTONE_URL.rstrip("/") + path
 
 
 def keystone_session(auth=None):
     """A keystoneauth1 Session on the shared connection pool."""
-    return ks_session.Session(auth=auth, session=backend.keystone_http, verify=_verify(),
+    return ks_session.Session(auth=auth, session=backend.keystone_http, verify=backend.verify(),
                               timeout=settings.OPENSTACK_TIMEOUT)
 
 
@@ -200,8 +194,7 @@ class _TokenCache:
             if access_info.expires is not None:
                 left = access_info.expires.timestamp() - time.time() - STALE_SECONDS
                 trusted = min(trusted, left)
-            self._entries[key] = (time.monotonic() + trusted,
-                                  access_info)
+            self._entries[key] = (time.monotonic() + trusted, access_info)
 
     def drop(self, key):
         with self._lock:

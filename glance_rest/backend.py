@@ -40,10 +40,20 @@ def _count_glance(response):
             tally["glance_request_id"] = request_id
 
 
-def _tls():
+def verify():
+    """OPENSTACK_SSL_* as requests and keystoneauth1 take them: False, a CA
+    bundle's path, or True."""
     if settings.OPENSTACK_SSL_NO_VERIFY:
+        return False
+    return settings.OPENSTACK_SSL_CACERT or True
+
+
+def _tls():
+    """The same, as urllib3 takes it."""
+    checked = verify()
+    if checked is False:
         return {"cert_reqs": "CERT_NONE"}
-    return {"cert_reqs": "CERT_REQUIRED", "ca_certs": settings.OPENSTACK_SSL_CACERT or None}
+    return {"cert_reqs": "CERT_REQUIRED", "ca_certs": checked if isinstance(checked, str) else None}
 
 
 keystone_http = requests.Session()

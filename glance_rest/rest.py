@@ -50,7 +50,8 @@ class ApiView(View):
 
     def http_method_not_allowed(self, request, *args, **kwargs):
         allowed = ", ".join(self._allowed_methods())
-        response = error_response(ApiError(405, f"Method {request.method} not allowed; use {allowed}."))
+        response = error_response(
+            ApiError(405, f"Method {request.method} not allowed; use {allowed}."))
         response["Allow"] = allowed
         return response
 

@@ -119,7 +119,8 @@ class MultipartStream:
         if not boundary:
             raise ApiError(400, "The multipart body has no boundary.")
         length = declared_length(request)
-        self._parser = PushMultipartParser(boundary, content_length=-1 if length is None else length,
+        self._parser = PushMultipartParser(boundary,
+                                           content_length=-1 if length is None else length,
                                            max_segment_count=1000)
         self._events = self._parser.parse_blocking(body_reader(request), CHUNK_SIZE)
         self.fields = {}

@@ -106,7 +106,8 @@ def test_token_header_needs_no_session_or_csrf(api_settings, db, stack, tokens):
         stack.session("alt_demo")).project_id
     who = client.get("/api/auth/session/", HTTP_X_AUTH_TOKEN=tokens("alt_demo")).json()
     assert who["user"]["name"] == "alt_demo"
-    client.delete(f"/api/glance/images/{answer.json()['id']}/", HTTP_X_AUTH_TOKEN=tokens("alt_demo"))
+    client.delete(f"/api/glance/images/{answer.json()['id']}/",
+                  HTTP_X_AUTH_TOKEN=tokens("alt_demo"))
 
 
 def test_revoked_token_is_refused(api_settings, db, stack, settings):

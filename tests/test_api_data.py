@@ -137,7 +137,8 @@ def test_download_of_image_without_data(api_server, tokens, stack):
 def send_partially(api_server, path, headers, first_bytes):
     """Send a request's headers and the start of its body, then hang up."""
     with socket.create_connection(("127.0.0.1", api_server.port)) as sock:
-        head = f"{path}\r\nHost: 127.0.0.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        head = f"{path}\r\nHost: 127.0.0.1\r\n" + lines
         sock.sendall(head.encode() + b"\r\n" + first_bytes)
         time.sleep(1.0)
 

@@ -125,7 +125,8 @@ def build_corpus():
         cases.append((method, path, None, None, "token"))
     for method, path, content_type, body in WRONG_TYPES:
         cases.append((method, path, body, content_type, "token"))
-    big = json.dumps({"name": "x", "description": "y" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10)})
+    too_long = "y" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10)
+    big = json.dumps({"name": "x", "description": too_long})
     cases.append(("put", IMAGES, big, "application/json", "token"))
     cases.append(("patch", IMAGE + "/", big, "application/json", "token"))
     # Session callers: CSRF token and XHR header.
@@ -179,8 +180,8 @@ def _forbidden_texts(stack, tokens):
     return ["Traceback", 'File "', settings.SECRET_KEY, tokens("demo"), *passwords]
 
 
-@pytest.mark.parametrize("case", CORPUS, ids=[f"{c[0]} {c[1][:40]} #{i}"
-                                               for i, c in enumerate(CORPUS)])
+@pytest.mark.parametrize("case", CORPUS,
+                         ids=[f"{c[0]} {c[1][:40]} #{i}" for i, c in enumerate(CORPUS)])
 def test_hostile_request_is_a_clean_4xx(case, api_settings, db, stack, tokens, target_image,
                                         session_client):
     tally.counts["malformed requests"] += 1

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.helpers import patch_json, put_json, unique
+from tests.helpers import patch_json, unique
 
 pytestmark = pytest.mark.stack
 IMAGES = "/api/glance/images/"

@@ -68,7 +68,8 @@ def banner(stack, api_port):
 glance-rest is starting on {api}/api/glance/
   Keystone {info['keystone_url']}   Glance {info['glance_url']}   logs {info['log_dir']}
   Users and their clouds.yaml entries: {names}
-  Passwords: {info['clouds_yaml']} (OS_CLIENT_CONFIG_FILE={info['clouds_yaml']} OS_CLOUD=devstack openstack image list)
+  Passwords: {info['clouds_yaml']}
+    (OS_CLIENT_CONFIG_FILE={info['clouds_yaml']} OS_CLOUD=devstack openstack image list)
 Try:
   TOKEN=$(.venv-stack/bin/python -m glance_rest.stack token demo)
   curl -s -H "X-Auth-Token: $TOKEN" {api}/api/glance/images/

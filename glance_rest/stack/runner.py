@@ -211,7 +211,8 @@ class Stack:
 
     def setup_keystone(self):
         state = self._state()
-        manage = [str(VENV_BIN / "keystone-manage"), "--config-file", str(self.layout.keystone_conf)]
+        manage = [str(VENV_BIN / "keystone-manage"),
+                  "--config-file", str(self.layout.keystone_conf)]
         if not state.get("keystone_db"):
             user = ["--keystone-user", str(os.getuid()), "--keystone-group", str(os.getgid())]
             self._run("Keystone db_sync", manage + ["db_sync"], "keystone-manage.log")
