@@ -338,3 +338,31 @@ def test_an_image_read_can_be_sent_back_as_an_update(api, stack):
     stored = stack.glance("demo").images.get(image_id)
     assert (stored.name, stored.min_ram, stored.os_distro) == ("edited", 128, "cirros")
     assert stored.status == "active"
+
+
+def test_reads_cost_one_glance_call_and_no_keystone_call(api, api_settings, stack, settings):
+    """The fast path (issue: performance): in steady state every read is one
+    Glance call and no Keystone call, for token and session callers alike."""
+    from tests.test_api_auth import XHR, browser, login
+
+    settings.BACKEND_CALLS_HEADER = True
+    image_id = make_image(stack, name=unique(), a="1")
+    reads = {
+        f"{IMAGES}?paginate=true": "glance=1, keystone=0",
+        f"{IMAGES}?name=nothing-{unique()}": "glance=1, keystone=0",
+        f"{IMAGES}{image_id}/": "glance=1, keystone=0",
+        f"{IMAGES}{image_id}/properties/": "glance=1, keystone=0",
+        "/api/glance/metadefs/namespaces/?resource_type=OS::Glance::Image":
+            "glance=1, keystone=0",
+        "/api/glance/metadefs/resourcetypes/": "glance=1, keystone=0",
+        "/api/glance/version/": "glance=0, keystone=0",
+    }
+    session_client = browser()
+    assert login(session_client, stack).status_code == 200
+    callers = {"token": (api(), {}), "session": (session_client, XHR)}
+    for label, (client, headers) in callers.items():
+        for url, expected in reads.items():
+            client.get(url, **headers)  # warm: token validated, schema and namespaces known
+            answer = client.get(url, **headers)
+            assert answer.status_code == 200, (label, url, answer.content[:200])
+            assert answer["X-Backend-Calls"] == expected, (label, url)
