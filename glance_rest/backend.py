@@ -21,6 +21,8 @@ USER_AGENT = "glance-rest"
 # Glance's media type for JSON-patch bodies (v2.1: "add" replaces too).
 JSON_PATCH = "application/openstack-images-v2.1-json-patch"
 
+SAFE_TO_RESEND = ("GET", "HEAD")
+
 # Per API request: {"glance": n, "keystone": n, "glance_request_id": str}.
 calls = contextvars.ContextVar("glance_rest_backend_calls", default=None)
 
@@ -92,10 +94,20 @@ class GlanceHttp:
         if headers:
             all_headers.update(headers)
         timeout = settings.OPENSTACK_TIMEOUT
-        response = glance_pool.request(
-            method, self.endpoint + path, body=body, headers=all_headers,
-            preload_content=not stream, redirect=False,
-            timeout=urllib3.Timeout(connect=timeout, read=timeout))
+
+        def send():
+            return glance_pool.request(
+                method, self.endpoint + path, body=body, headers=all_headers,
+                preload_content=not stream, redirect=False,
+                timeout=urllib3.Timeout(connect=timeout, read=timeout))
+        try:
+            response = send()
+        except urllib3.exceptions.ProtocolError:
+            # Glance closed a kept-alive connection just as it was reused (or
+            # died mid-answer): a read is safe to send once more, a change is not.
+            if method not in SAFE_TO_RESEND:
+                raise
+            response = send()
         _count_glance(response)
         if response.status >= 400:
             content = response.read() if stream else response.data
