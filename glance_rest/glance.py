@@ -16,7 +16,6 @@ from django.conf import settings
 
 from . import backend
 from .errors import ApiError, GlanceError
-from .uploads import CHUNK_SIZE
 
 # Attributes Glance returns that are about where the data lives, shown by the
 # single-image GET only (Horizon's "extended attributes").
@@ -309,13 +308,12 @@ def image_import_from_url(glance, image_id, url):
                      {"method": {"name": "web-download", "uri": url}})
 
 
-def image_upload(glance, image_id, data, size=None):
-    """Send ``data`` (a file-like) to Glance as it is read: with
+def image_upload(glance, image_id, chunks, size=None):
+    """Send ``chunks`` (an iterable of bytes) to Glance as they come: with
     Content-Length when the size is known, chunked otherwise."""
     headers = {"Content-Type": "application/octet-stream"}
     if size is not None:
         headers["Content-Length"] = str(size)
-    chunks = iter(lambda: data.read(CHUNK_SIZE), b"")
     glance.http.put(f"/v2/images/{_quote(image_id)}/file", body=chunks, headers=headers)
 
 

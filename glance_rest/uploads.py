@@ -65,36 +65,20 @@ def body_reader(request):
     return request.read
 
 
-class ChunkReader:
-    """A file-like ``read(n)`` over an iterable of byte chunks, counting them
-    and stopping at IMAGE_UPLOAD_MAX_SIZE."""
-
-    def __init__(self, chunks, expected=None):
-        self._chunks = iter(chunks)
-        self._buffer = b""
-        self.received = 0
-        self.expected = expected
-
-    def read(self, size=-1):
-        while not self._buffer:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                if self.expected is not None and self.received != self.expected:
-                    # Raised inside the upload to Glance: it aborts, and Glance
-                    # puts the image back to queued without the partial data.
-                    raise ApiError(400, f"The body ended after {self.received} of "
-                                        f"{self.expected} bytes.")
-                return b""
-            self.received += len(chunk)
-            limit = settings.IMAGE_UPLOAD_MAX_SIZE
-            if limit and self.received > limit:
-                raise ApiError(413, f"The upload is over the limit of {limit} bytes.")
-            self._buffer = bytes(chunk)
-        if size is None or size < 0 or size >= len(self._buffer):
-            data, self._buffer = self._buffer, b""
-        else:
-            data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return data
+def checked_chunks(chunks, expected=None):
+    """The byte chunks of an upload as they come, stopped at
+    IMAGE_UPLOAD_MAX_SIZE and, with ``expected``, at a body that ends short."""
+    received = 0
+    limit = settings.IMAGE_UPLOAD_MAX_SIZE
+    for chunk in chunks:
+        received += len(chunk)
+        if limit and received > limit:
+            raise ApiError(413, f"The upload is over the limit of {limit} bytes.")
+        yield bytes(chunk)
+    if expected is not None and received != expected:
+        # Raised inside the upload to Glance: it aborts, and Glance puts the
+        # image back to queued without the partial data.
+        raise ApiError(400, f"The body ended after {received} of {expected} bytes.")
 
 
 def raw_chunks(request):

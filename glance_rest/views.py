@@ -166,7 +166,7 @@ class Images(ApiView):
                 image = api.image_create(glance, attrs)
                 image_id = image["id"]
                 on_failure.enter_context(deleted_on_failure(glance, image_id))
-                api.image_upload(glance, image_id, uploads.ChunkReader(chunks))
+                api.image_upload(glance, image_id, uploads.checked_chunks(chunks))
             if image_id is None:
                 raise BadInput("data", "a file part named 'data' is required")
             late = params.image_attributes(multipart_fields(form.fields), schema, creating=False)
@@ -207,8 +207,8 @@ class ImageData(ApiView):
         if request.content_type != "application/octet-stream":
             raise ApiError(415, "Send the image data as application/octet-stream.")
         size = uploads.check_size(request)
-        reader = uploads.ChunkReader(uploads.raw_chunks(request), expected=size)
-        api.image_upload(api.Glance(request.credentials), image_id, reader, size=size)
+        chunks = uploads.checked_chunks(uploads.raw_chunks(request), expected=size)
+        api.image_upload(api.Glance(request.credentials), image_id, chunks, size=size)
 
     @ajax(parse_body=False)
     def get(self, request, image_id):
