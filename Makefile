@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 STACK_VENV := .venv-stack
 API_PORT ?= 8000
+# JSON answers for what gunicorn refuses itself (e.g. 414); see glance_rest/gunicorn_worker.py.
+WORKER_CLASS := --worker-class glance_rest.gunicorn_worker.ThreadWorker
 # Development key handling (see settings/); set SECRET_KEY in production.
 export GLANCE_REST_DEV ?= 1
 
@@ -11,9 +13,10 @@ export GLANCE_REST_DEV ?= 1
 venvs: $(VENV)/.installed $(STACK_VENV)/.installed
 
 # Reinstall only when the pinned requirements change.
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-browser.txt constraints.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -c constraints.txt -r requirements.txt -r requirements-dev.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -r requirements-browser.txt
 	@touch $@
 
 $(STACK_VENV)/.installed: requirements-stack.txt
@@ -25,19 +28,20 @@ $(STACK_VENV)/.installed: requirements-stack.txt
 run: venvs
 	@$(VENV)/bin/python manage.py migrate --noinput -v0
 	@$(STACK_VENV)/bin/python -m glance_rest.stack run --api-port $(API_PORT) -- \
-		$(VENV)/bin/gunicorn --bind 127.0.0.1:$(API_PORT) --workers 2 --threads 8 \
+		$(VENV)/bin/gunicorn --bind 127.0.0.1:$(API_PORT) --workers 2 --threads 8 $(WORKER_CLASS) \
 		--no-control-socket --access-logfile - glance_rest.wsgi:application
 
 # The API alone, against an existing cloud (set OPENSTACK_KEYSTONE_URL etc.).
 serve: $(VENV)/.installed
 	@$(VENV)/bin/python manage.py migrate --noinput -v0
-	$(VENV)/bin/gunicorn --bind 127.0.0.1:$(API_PORT) --workers 2 --threads 8 \
+	$(VENV)/bin/gunicorn --bind 127.0.0.1:$(API_PORT) --workers 2 --threads 8 $(WORKER_CLASS) \
 		--no-control-socket --access-logfile - glance_rest.wsgi:application
 
-# Debian's redis-server, for the tests of sessions shared through Redis.
+# Debian's redis-server (sessions shared through Redis) and chromium (Horizon's
+# JavaScript client in a real browser), for the tests.
 system-deps:
-	@command -v redis-server >/dev/null || { apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	@command -v redis-server >/dev/null && test -x /usr/bin/chromium || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server chromium >/dev/null; }
 
 test: venvs system-deps
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

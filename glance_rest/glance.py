@@ -12,6 +12,7 @@ import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
+import jsonschema
 from django.conf import settings
 
 from . import backend
@@ -21,10 +22,9 @@ from .errors import ApiError, GlanceError
 # single-image GET only (Horizon's "extended attributes").
 EXTENDED_ATTRIBUTES = frozenset({"file", "locations", "schema", "self", "direct_url"})
 SORT_DIRS = ("asc", "desc")
-# Glance's own sortable image attributes.
+# The image attributes Glance 33 sorts by (others it refuses or ignores).
 IMAGE_SORT_KEYS = ("name", "status", "container_format", "disk_format", "size", "id",
-                   "created_at", "updated_at", "min_disk", "min_ram", "visibility",
-                   "owner", "virtual_size", "protected")
+                   "created_at", "updated_at")
 NAMESPACE_SORT_KEYS = ("namespace", "created_at", "updated_at")
 # Glance refuses larger pages (api_limit_max).
 GLANCE_MAX_PAGE = 1000
@@ -35,15 +35,41 @@ _namespace_cache = {}
 
 
 class ImageSchema:
-    """What Glance's image schema says: base attributes, read-only ones, formats."""
+    """What Glance's image schema says: base attributes, read-only ones,
+    formats, and the custom properties it describes.
+
+    An attribute is base unless the schema marks it ``"is_base": false``: a
+    Glance configured with a ``schema-image.json`` (devstack, distribution
+    packages) describes custom properties such as ``os_distro`` there, and
+    they stay custom properties.
+    """
 
     def __init__(self, raw):
         properties = raw.get("properties", {})
-        self.base = frozenset(properties)
-        self.read_only = frozenset(k for k, v in properties.items() if v.get("readOnly"))
+        self.base = frozenset(k for k, v in properties.items() if v.get("is_base", True))
+        self.described = {k: v for k, v in properties.items() if k not in self.base}
+        self.read_only = frozenset(k for k in self.base if properties[k].get("readOnly"))
         self.disk_formats = tuple(v for v in properties.get("disk_format", {}).get("enum", ()) if v)
         self.container_formats = tuple(
             v for v in properties.get("container_format", {}).get("enum", ()) if v)
+        self._validators = {}
+
+    def custom_value_error(self, key, value):
+        """Why ``value`` does not fit the schema's description of custom
+        property ``key`` (None when it fits or the key is not described)."""
+        description = self.described.get(key)
+        if description is None:
+            return None
+        validator = self._validators.get(key)
+        if validator is None:
+            validator = self._validators[key] = jsonschema.Draft4Validator(
+                {k: v for k, v in description.items() if k != "is_base"})
+        error = next(iter(validator.iter_errors(value)), None)
+        if error is None:
+            return None
+        if error.validator == "pattern":
+            return f"{value!r} does not match {error.validator_value}"
+        return error.message
 
 
 # Glance endpoint -> ImageSchema, for the life of the process.
@@ -55,13 +81,23 @@ def _interface():
     return settings.OPENSTACK_ENDPOINT_TYPE.replace("URL", "")
 
 
+def _unversioned(url):
+    """Catalogs may register Glance with a version suffix (".../v2"); the
+    paths here carry their own, as glanceclient strips it too."""
+    url = url.rstrip("/")
+    return url[:-3] if url.endswith(("/v2", "/v1")) else url
+
+
 class Glance:
     """Glance's API bound to one caller's credentials."""
 
     def __init__(self, credentials):
         self.credentials = credentials
-        endpoint = credentials.endpoint("image", _interface(), settings.OPENSTACK_REGION)
-        self.http = backend.GlanceHttp(endpoint, credentials.token)
+        self.http = backend.GlanceHttp(self.endpoint_for(_interface()), credentials.token)
+
+    def endpoint_for(self, interface):
+        return _unversioned(self.credentials.endpoint(
+            "image", interface, settings.OPENSTACK_REGION))
 
     @property
     def endpoint(self):
@@ -122,15 +158,16 @@ def listing(fetch, sort_keys, *, marker, sort_key, sort_dir, paginate, reversed_
                 limit=settings.API_RESULT_LIMIT)
 
 
-def _fetch_all(glance, path, key, params, count):
-    """Follow Glance's ``next`` links until ``count`` items are collected."""
+def _fetch_all(glance, path, key, params, count, keep=None):
+    """Follow Glance's ``next`` links until ``count`` items (those ``keep``
+    accepts, if given) are collected."""
     items = []
     query = dict(params)
     query["limit"] = min(count, GLANCE_MAX_PAGE)
     url = f"{path}?{urllib.parse.urlencode(query, doseq=True)}"
     while url and len(items) < count:
         _, body = glance.http.get(url)
-        items.extend(body.get(key, []))
+        items.extend(item for item in body.get(key, []) if keep is None or keep(item))
         url = body.get("next")
     return items[:count]
 
@@ -171,6 +208,9 @@ def normalize_image_filters(filters):
                             f"{', '.join(VISIBILITY_FILTERS)}", field="visibility")
     if "is_public" in filters:
         is_public = filters.pop("is_public")
+        if is_public not in (True, False, None):
+            raise ApiError(400, f"is_public: {is_public!r} is not true or false",
+                           field="is_public")
         if is_public is not None:
             filters["visibility"] = "public" if is_public else "private"
     if "property-owner_id" in filters:
@@ -234,8 +274,14 @@ def import_in_question(raw):
 
 
 def import_status(glance, image_id):
-    """The latest import task of the image: its status and Glance's message."""
-    _, body = glance.http.get(f"/v2/images/{_quote(image_id)}/tasks")
+    """The latest import task of the image: its status and Glance's message
+    (None without one, or when this Glance has no image-tasks API)."""
+    try:
+        _, body = glance.http.get(f"/v2/images/{_quote(image_id)}/tasks")
+    except GlanceError as error:
+        if error.status in (404, 405):
+            return None
+        raise
     tasks = sorted(body.get("tasks", []), key=lambda t: t.get("created_at") or "")
     if not tasks:
         return None
@@ -255,6 +301,11 @@ def image_create(glance, attributes):
     return body
 
 
+def json_pointer(key):
+    """The JSON-patch path of attribute ``key`` (RFC 6901 escaping)."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
 def _patch(glance, image_id, ops):
     _, body = glance.http.patch(f"/v2/images/{_quote(image_id)}", ops)
     return body
@@ -266,7 +317,7 @@ def image_update(glance, image_id, changes):
     values are not sent: Glance refuses even a no-op change of some attributes
     (disk_format of an active image), and Horizon's edit form sends them all."""
     current = image_get_raw(glance, image_id)
-    ops = [{"op": "add", "path": f"/{key}", "value": value}
+    ops = [{"op": "add", "path": json_pointer(key), "value": value}
            for key, value in changes.items() if current.get(key, object()) != value]
     return _patch(glance, image_id, ops) if ops else current
 
@@ -276,18 +327,21 @@ def image_update_properties(glance, image_id, changes, removed=()):
     under the v2.1 patch media type "add" sets a property whether or not it
     exists. Only removing an absent property makes Glance answer 409; then
     read the image once and remove just what is there."""
-    ops = [{"op": "add", "path": f"/{key}", "value": value} for key, value in changes.items()]
+    ops = [{"op": "add", "path": json_pointer(key), "value": value}
+           for key, value in changes.items()]
     removals = [key for key in removed if key not in changes]
     if not ops and not removals:
         return
     try:
-        _patch(glance, image_id, ops + [{"op": "remove", "path": f"/{key}"} for key in removals])
+        _patch(glance, image_id,
+               ops + [{"op": "remove", "path": json_pointer(key)} for key in removals])
     except GlanceError as error:
         if error.status != 409 or not removals:
             raise
         current = image_get_raw(glance, image_id)
         present = [key for key in removals if key in current]
-        _patch(glance, image_id, ops + [{"op": "remove", "path": f"/{key}"} for key in present])
+        _patch(glance, image_id,
+               ops + [{"op": "remove", "path": json_pointer(key)} for key in present])
 
 
 def image_delete(glance, image_id):
@@ -326,7 +380,9 @@ def image_download(glance, image_id):
 
 
 def upload_url(glance, image_id):
-    return f"{glance.endpoint}/v2/images/{_quote(image_id)}/file"
+    """Where a browser sends the data itself: Glance's public endpoint, whatever
+    interface the API uses (OPENSTACK_ENDPOINT_TYPE may name an internal one)."""
+    return f"{glance.endpoint_for('public')}/v2/images/{_quote(image_id)}/file"
 
 
 # --- metadata definitions ---------------------------------------------------------
@@ -337,12 +393,14 @@ def metadefs_namespace_list(glance, *, filters, resource_type=None, marker=None,
     filters = {k: _filter_value(v) for k, v in filters.items() if v is not None}
     if resource_type:
         filters["resource_types"] = resource_type
+    keep = _properties_target_filter(filters.pop("properties_target", None),
+                                     filters.get("resource_types"))
 
     def fetch(marker, sort_dir, count):
         params = dict(filters, sort_key=sort_key, sort_dir=sort_dir)
         if marker:
             params["marker"] = marker
-        return _fetch_all(glance, "/v2/metadefs/namespaces", "namespaces", params, count)
+        return _fetch_all(glance, "/v2/metadefs/namespaces", "namespaces", params, count, keep)
 
     summaries, has_more, has_prev = listing(
         fetch, NAMESPACE_SORT_KEYS, marker=marker, sort_key=sort_key, sort_dir=sort_dir,
@@ -369,6 +427,23 @@ def metadefs_namespace_list(glance, *, filters, resource_type=None, marker=None,
 
     # Glance lists summaries only: fetch the full namespaces side by side.
     return backend.run_in_context(_namespace_pool, full, summaries), has_more, has_prev
+
+
+def _properties_target_filter(target, resource_types):
+    """Horizon's ``properties_target`` (which Glance ignores): keep the namespaces
+    associated with one of ``resource_types`` for that target. Like Horizon,
+    only when both are given."""
+    if not target or not resource_types:
+        return None
+    if not isinstance(target, str):
+        raise ApiError(400, "properties_target: give it once", field="properties_target")
+    names = set(resource_types if isinstance(resource_types, list)
+                else resource_types.split(","))
+
+    def keep(namespace):
+        return any(a.get("name") in names and a.get("properties_target") == target
+                   for a in namespace.get("resource_type_associations") or ())
+    return keep
 
 
 def metadefs_resource_types(glance):

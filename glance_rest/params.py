@@ -1,6 +1,8 @@
 """Typed request parameters: query strings and image bodies, checked before
 anything reaches Glance, with errors that name the field."""
 
+import re
+
 from .errors import BadInput
 
 # Query-string spellings of Python values (Horizon's, plus what browsers send).
@@ -83,6 +85,15 @@ def as_text(field, value, allow_null=False):
     return value
 
 
+# Glance keeps custom property names in a 255-character column; values as
+# text, 65535 characters on MySQL (what most clouds run). It refuses 4-byte
+# (non-BMP) characters in both.
+PROPERTY_NAME_MAX = 255
+PROPERTY_VALUE_MAX = 65535
+_NAME_REFUSED = re.compile("[\x00-\x1f\x7f\U00010000-\U0010ffff]")
+_VALUE_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\U00010000-\U0010ffff]")
+
+
 def property_value(field, value):
     """Glance's custom properties are strings: accept scalars, refuse the rest."""
     if isinstance(value, bool):
@@ -90,6 +101,34 @@ def property_value(field, value):
     if isinstance(value, (int, float)):
         return str(value)
     return as_text(field, value)
+
+
+def property_name(name):
+    """A custom property name as Glance can store it."""
+    label = name[:40] or "property"
+    if not name or len(name) > PROPERTY_NAME_MAX:
+        raise BadInput(label, f"property names are 1 to {PROPERTY_NAME_MAX} characters")
+    if _NAME_REFUSED.search(name):
+        raise BadInput(label, "property names must not contain control characters or "
+                              "characters outside Unicode's basic plane")
+    return name
+
+
+def custom_property(schema, name, value):
+    """(name, value) of a custom property, checked as Glance stores it and
+    against the schema's description of it, if any."""
+    property_name(name)
+    if not (value is None and name in schema.described):
+        value = property_value(name, value)
+        if len(value) > PROPERTY_VALUE_MAX:
+            raise BadInput(name, f"is longer than {PROPERTY_VALUE_MAX} characters")
+        if _VALUE_REFUSED.search(value):
+            raise BadInput(name, "must not contain control characters (other than tab and "
+                                 "newline) or characters outside Unicode's basic plane")
+    problem = schema.custom_value_error(name, value)
+    if problem:
+        raise BadInput(name, problem)
+    return value
 
 
 def image_attributes(data, schema, creating):
@@ -118,17 +157,21 @@ def image_attributes(data, schema, creating):
         attrs["tags"] = [as_text("tags", tag) for tag in tags]
     attrs.update(_formats(data, schema, creating))
 
+    custom = {}
     for field in PLAIN_PROPERTIES:
         if field in data and data[field] is not None:
-            attrs[field] = property_value(field, data[field])
+            custom[field] = data[field]
     for field, prop in RENAMED_PROPERTIES.items():
         if data.get(field) not in (None, ""):  # Horizon sends "" for "none"
-            attrs[prop] = property_value(field, data[field])
-
-    custom = data.get("properties", {})
-    if not isinstance(custom, dict):
-        raise BadInput("properties", "must be an object")
-    custom = dict(custom)
+            custom[prop] = data[field]
+    if creating:
+        given = data.get("properties", {})
+        if not isinstance(given, dict):
+            raise BadInput("properties", "must be an object")
+        custom.update(given)
+    # On update a "properties" object is ignored, as Horizon ignores it: its edit
+    # wizard sends back the image it read, whose properties are stale by then
+    # (custom properties change through top-level fields or .../properties/).
     known = ({"name", "min_disk", "min_ram", "protected", "visibility", "tags", "disk_format",
               "container_format", "properties"} | REQUEST_ONLY_FIELDS | IGNORED_FIELDS
              | schema.read_only | set(PLAIN_PROPERTIES) | set(RENAMED_PROPERTIES))
@@ -141,9 +184,7 @@ def image_attributes(data, schema, creating):
                 attrs[key] = as_bool(key, value)
                 continue
             raise BadInput(key, "cannot be set here")
-        if not key or len(key) > 255:
-            raise BadInput(key[:40] or "property", "property names are 1 to 255 characters")
-        attrs[key] = property_value(key, value)
+        attrs[key] = custom_property(schema, key, value)
     return attrs
 
 
@@ -184,7 +225,7 @@ def property_changes(data, schema):
     """``{"updated": {...}, "removed": [...]}`` of the properties PATCH."""
     if "updated" not in data:
         raise BadInput("updated", "is required (an object of properties to set)")
-    updated, removed = data["updated"], data.get("removed") or []
+    updated, removed = data["updated"], data.get("removed", [])
     if not isinstance(updated, dict):
         raise BadInput("updated", "must be an object")
     if not isinstance(removed, list) or not all(isinstance(k, str) for k in removed):
@@ -196,8 +237,9 @@ def property_changes(data, schema):
         elif key in schema.base or key in ("os_hash_algo", "os_hash_value"):
             raise BadInput(key, "is not a custom property and cannot be changed here")
         else:
-            changes[key] = property_value(key, value)
+            changes[key] = custom_property(schema, key, value)
     for key in removed:
         if key in schema.base:
             raise BadInput(key, "is not a custom property and cannot be removed")
+        property_name(key)
     return changes, removed

@@ -39,10 +39,18 @@ def register(view_class):
     return view_class
 
 
+def slash_optional(regex):
+    """Serve a route with and without its trailing slash, the same answer
+    either way: Horizon's documented examples leave it off, and a redirect
+    cannot carry a PUT, PATCH or DELETE."""
+    return regex[:-1].removesuffix("/") + "/?$"
+
+
 def urlpatterns():
     # CSRF is enforced by ``ajax`` for session callers only: a request with
     # X-Auth-Token carries no ambient credential to forge.
-    return [re_path(view.url_regex, csrf_exempt(view.as_view())) for view in _registered]
+    return [re_path(slash_optional(view.url_regex), csrf_exempt(view.as_view()))
+            for view in _registered]
 
 
 class ApiView(View):
@@ -159,7 +167,8 @@ def ajax(authenticated=True, data_required=False, parse_body=True):
             except Exception as exc:  # noqa: BLE001 - mapped or logged, never shown
                 error = from_client_error(exc)
                 if error is None:
-                    request_id = uuid.uuid4().hex
+                    # The id of the log line and of the X-Request-Id header.
+                    request_id = getattr(request, "request_id", None) or uuid.uuid4().hex
                     LOG.exception("Unexpected error, request id %s", request_id)
                     error = ApiError(500, f"Internal error; request id {request_id}.")
                 return _failed(request, error)

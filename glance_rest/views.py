@@ -91,7 +91,8 @@ class ImageProperties(ApiView):
 
 @register
 class ImageActions(ApiView):
-    url_regex = r"^glance/images/(?P<image_id>[^/]+)/actions/(?P<action>deactivate|reactivate)$"
+    url_regex = (r"^glance/images/(?P<image_id>[^/]+)/actions/"
+                 r"(?P<action>deactivate|reactivate)/$")
 
     @ajax(parse_body=False)  # no body: whatever a client sends along is ignored
     def post(self, request, image_id, action):
@@ -117,11 +118,11 @@ class Images(ApiView):
         data = request.DATA
         attrs = params.image_attributes(data, glance.schema(), creating=True)
         source_type = data.get("source_type")
-        if source_type == "url":
+        if source_type == "url" and data.get("image_url") not in (None, ""):
             return create_from_url(glance, attrs, data)
         if source_type == "file-direct":
             return create_for_direct_upload(glance, attrs, request.credentials.token)
-        if source_type not in (None, ""):
+        if source_type not in (None, "", "url"):  # "url" with no URL yet: no data, as Horizon
             raise BadInput("source_type", f"{source_type!r} is not url or file-direct "
                                           "(upload files with POST multipart/form-data)")
         image = api.image_create(glance, attrs)
@@ -196,7 +197,7 @@ def multipart_fields(fields):
 @register
 class ImageData(ApiView):
     # curl -T FILE appends the file's name to a URL ending in "/": allowed, ignored.
-    url_regex = r"^glance/images/(?P<image_id>[^/]+)/data/(?:[^/]+)?$"
+    url_regex = r"^glance/images/(?P<image_id>[^/]+)/data(?:/[^/]+)?/$"
 
     @ajax(parse_body=False)
     def put(self, request, image_id):
@@ -293,7 +294,8 @@ class MetadefsNamespaces(ApiView):
 
 @register
 class MetadefsResourceTypes(ApiView):
-    url_regex = r"^glance/metadefs/resourcetypes/$"
+    # Horizon's documentation also gives it as /api/glance/resourcetypes/.
+    url_regex = r"^glance/(?:metadefs/)?resourcetypes/$"
 
     @ajax()
     def get(self, request):
@@ -305,7 +307,7 @@ OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 
 @register
 class OpenApi(ApiView):
-    url_regex = r"^glance/openapi\.json$"
+    url_regex = r"^glance/openapi\.json/$"
 
     @ajax(authenticated=False, parse_body=False)
     def get(self, request):

@@ -3,12 +3,12 @@ pointed at it."""
 
 import pytest
 
-from tests.stackfixture import StackProcess
+from tests.stackfixture import REGION, StackProcess
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
-    running = StackProcess(tmp_path_factory.mktemp("stack") / "data").start()
+    running = StackProcess(tmp_path_factory.mktemp("stack") / "data", plain_glance=True).start()
     yield running
     running.stop()
 
@@ -17,6 +17,7 @@ def stack(tmp_path_factory):
 def api_settings(settings, stack):
     """Point the API at the test stack."""
     settings.OPENSTACK_KEYSTONE_URL = stack.keystone_url
+    settings.OPENSTACK_REGION = REGION
     return settings
 
 
@@ -58,3 +59,22 @@ def pytest_terminal_summary(terminalreporter):
     if tally.counts:
         terminalreporter.write_line("security tally: " + ", ".join(
             f"{name} {count}" for name, count in sorted(tally.counts.items())))
+
+
+CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium, as root, on a machine whose only network is loopback.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

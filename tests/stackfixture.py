@@ -18,6 +18,9 @@ from keystoneauth1.identity import v3
 ROOT = Path(__file__).resolve().parents[1]
 STACK_PYTHON = os.environ.get("STACK_PYTHON", str(ROOT / ".venv-stack" / "bin" / "python"))
 PROJECTS = {"admin": "admin", "demo": "demo", "alt_demo": "alt_demo"}
+# The main Glance's region; the test stack's second, schemaless Glance is in PLAIN_REGION.
+REGION = "RegionOne"
+PLAIN_REGION = "RegionTwo"
 
 
 def free_port():
@@ -27,11 +30,14 @@ def free_port():
 
 
 class StackProcess:
-    def __init__(self, data_dir, keystone_port=None, glance_port=None, import_port=None):
+    def __init__(self, data_dir, keystone_port=None, glance_port=None, import_port=None,
+                 plain_glance=False):
         self.data_dir = Path(data_dir)
         self.keystone_port = keystone_port or free_port()
         self.glance_port = glance_port or free_port()
         self.import_port = import_port or free_port()
+        # A second Glance without schema-image.json, in region RegionTwo.
+        self.plain_glance_port = free_port() if plain_glance else None
         self.ready_file = self.data_dir.parent / f"{self.data_dir.name}.ready.json"
         self.output = self.data_dir.parent / f"{self.data_dir.name}.out.log"
         self.process = None
@@ -51,7 +57,9 @@ class StackProcess:
                 "--keystone-port", str(self.keystone_port),
                 "--glance-port", str(self.glance_port),
                 "--import-port", str(self.import_port),
-                "--ready-file", str(self.ready_file)]
+                "--ready-file", str(self.ready_file)] + (
+                    ["--plain-glance-port", str(self.plain_glance_port)]
+                    if self.plain_glance_port else [])
 
     def start(self, timeout=300):
         self.ready_file.unlink(missing_ok=True)
@@ -96,7 +104,7 @@ class StackProcess:
 
     def glance(self, user):
         """A direct glanceclient for ``user``: what tests compare the API with."""
-        return GlanceClient("2", session=self.session(user))
+        return GlanceClient("2", session=self.session(user), region_name=REGION)
 
 
 APP_BIN = Path(os.environ.get("APP_VENV_BIN", str(ROOT / ".venv" / "bin")))
@@ -116,6 +124,7 @@ class ApiServer:
             **os.environ,
             "GLANCE_REST_DEV": "1",
             "OPENSTACK_KEYSTONE_URL": stack.keystone_url,
+            "OPENSTACK_REGION": REGION,
             "GLANCE_REST_DB": str(self.folder / "api.sqlite3"),
             "TMPDIR": str(self.tmpdir),
             "IMAGE_UPLOAD_MAX_SIZE": str(200 * 1024 * 1024),
@@ -137,6 +146,7 @@ class ApiServer:
             self.process = subprocess.Popen(
                 [str(APP_BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}",
                  "--workers", str(self.workers), "--threads", "8", "--no-control-socket",
+                 "--worker-class", "glance_rest.gunicorn_worker.ThreadWorker",
                  "--timeout", "300", "glance_rest.wsgi:application"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)

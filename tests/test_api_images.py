@@ -3,6 +3,7 @@
 import hashlib
 import io
 import time
+import uuid
 
 import pytest
 from glanceclient import exc as glance_exc
@@ -11,6 +12,7 @@ from tests.helpers import FileServer, patch_json, put_json, unique
 
 pytestmark = pytest.mark.stack
 IMAGES = "/api/glance/images/"
+KERNEL, RAMDISK = str(uuid.uuid4()), str(uuid.uuid4())
 
 
 def make_image(stack, user="demo", data=None, **attrs):
@@ -48,14 +50,19 @@ def test_invalid_token_is_refused(api_settings, db, client):
 
 
 def test_get_image_splits_base_and_custom(api, stack):
-    image_id = make_image(stack, name=unique(), hw_disk_bus="scsi", kernel_id="k", tags=["x"])
+    kernel = str(uuid.uuid4())
+    image_id = make_image(stack, name=unique(), hw_disk_bus="scsi", kernel_id=kernel,
+                          os_distro="cirros", tags=["x"])
     body = api().get(f"{IMAGES}{image_id}/").json()
     assert body["id"] == image_id and body["status"] == "queued"
-    assert body["properties"] == {"hw_disk_bus": "scsi", "kernel_id": "k"}
+    # kernel_id and os_distro are described by the schema file, yet custom.
+    expected = {"hw_disk_bus": "scsi", "kernel_id": kernel, "os_distro": "cirros"}
+    assert body["properties"] == expected
+    assert "os_distro" not in body and "kernel_id" not in body
     assert body["tags"] == ["x"] and body["is_public"] is False
     assert body["file"] == f"/v2/images/{image_id}/file"  # extended attributes shown
     props = api().get(f"{IMAGES}{image_id}/properties/").json()
-    assert props == {"hw_disk_bus": "scsi", "kernel_id": "k"}
+    assert props == expected
 
 
 def test_missing_image_is_404_with_glance_message(api):
@@ -68,7 +75,7 @@ def test_create_maps_fields_and_properties(api, stack):
     name = unique()
     answer = put_json(api(), IMAGES, {
         "name": name, "description": "a test", "disk_format": "docker", "container_format": "bare",
-        "kernel": "kern-1", "ramdisk": "ram-1", "architecture": "x86_64", "min_disk": 3,
+        "kernel": KERNEL, "ramdisk": RAMDISK, "architecture": "x86_64", "min_disk": 3,
         "min_ram": "256", "visibility": "shared", "protected": False, "tags": ["t1", "t2"],
         "is_public": True, "os_distro": "cirros",
     })
@@ -80,7 +87,7 @@ def test_create_maps_fields_and_properties(api, stack):
     assert (stored.disk_format, stored.container_format) == ("raw", "docker")
     assert (stored.min_disk, stored.min_ram, stored.protected) == (3, 256, False)
     assert sorted(stored.tags) == ["t1", "t2"]
-    assert stored.kernel_id == "kern-1" and stored.ramdisk_id == "ram-1"
+    assert stored.kernel_id == KERNEL and stored.ramdisk_id == RAMDISK
     assert stored.description == "a test" and stored.architecture == "x86_64"
     assert stored.os_distro == "cirros" and "is_public" not in stored
     assert body["properties"]["os_distro"] == "cirros"

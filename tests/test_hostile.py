@@ -35,14 +35,20 @@ WRONG_FIELDS = [
     {"tags": [None]}, {"visibility": "everyone"}, {"visibility": 1}, {"visibility": None},
     {"name": 1}, {"name": []}, {"name": {}}, {"name": "nul\x00name"},
     {"disk_format": "floppy"}, {"disk_format": 1}, {"container_format": "crate"},
-    {"properties": []}, {"properties": "x"}, {"custom": {"nested": 1}}, {"custom": [1]},
-    {"os_hidden": []}, {"properties": {"os_hash_value": "x"}}, {"properties": {"name": "x"}},
-    {"properties": {"k": {"nested": 1}}}, {"properties": {"": "empty"}},
+    {"custom": {"nested": 1}}, {"custom": [1]},
+    {"os_hidden": []},
     {"description": 5.5j if False else []}, {"kernel": {}}, {"os_hidden": "perhaps"},
-    {"x" * 300: "long key"}, {"": "empty key"},
+    {"x" * 300: "long key"}, {"": "empty key"}, {"emoji\U0001F600": "x"}, {"a\x01b": "x"},
+    {"k": "value \U0001F600"}, {"k": "bell\x07"}, {"k": "v" * 70000},
+    {"kernel": "not-a-uuid"}, {"kernel_id": "not-a-uuid"}, {"ramdisk": "x"},
+    {"os_distro": 5.5j if False else {}},
 ]
 CREATE_ONLY = [
-    {"source_type": "ftp"}, {"source_type": 1}, {"source_type": "url"},
+    # An image PATCH ignores "properties" (as Horizon does); a create applies it.
+    {"properties": []}, {"properties": "x"}, {"properties": {"os_hash_value": "x"}},
+    {"properties": {"name": "x"}}, {"properties": {"k": {"nested": 1}}},
+    {"properties": {"": "empty"}}, {"properties": {"kernel_id": "nope"}},
+    {"source_type": "ftp"}, {"source_type": 1},
     {"source_type": "url", "image_url": "ftp://example.com/x"},
     {"source_type": "url", "image_url": 1}, {"source_type": "url", "image_url": "javascript:x"},
     {"source_type": "url", "image_url": "http://127.0.0.1/x", "import_data": "maybe"},
@@ -54,6 +60,10 @@ PROPERTY_BODIES = [
     {"updated": {"os_hash_value": "x"}}, {"updated": {"os_hash_algo": "md5"}},
     {"updated": {"name": "x"}}, {"updated": {"status": "active"}}, {"updated": {"a": {}}},
     {"updated": {"os_hidden": "perhaps"}}, {"updated": {}, "removed": ["size"]},
+    {"updated": {}, "removed": {}}, {"updated": {}, "removed": None},
+    {"updated": {"x" * 256: "long"}}, {"updated": {}, "removed": ["x" * 256]},
+    {"updated": {"\U0001F600": "x"}}, {"updated": {"a\nb": "x"}}, {"updated": {"k": "\x00"}},
+    {"updated": {"kernel_id": "not-a-uuid"}}, {"updated": {"": "x"}},
 ]
 BAD_QUERIES = [
     {"sort_key": "bogus"}, {"sort_key": "name; DROP TABLE images"}, {"sort_key": "../id"},
@@ -63,7 +73,8 @@ BAD_QUERIES = [
     {"marker": "' OR 1=1 --"}, {"marker": "ü" * 50}, {"marker": "a\x00b"},
     {"size_min": "abc"}, {"size_max": "-"}, {"created_at": "bogus"},
     {"min_disk": "x"}, {"name\x00": "x"}, {"visibility": "x\x00"}, {"visibility": ""},
-    {"visibility": "everyone"},
+    {"visibility": "everyone"}, {"is_public": "AAA"}, {"sort_key": "owner"},
+    {"sort_key": "visibility"},
     {"sort_key": "created_at", "sort_dir": "desc", "marker": "not-an-id", "paginate": "true"},
 ]
 BAD_NAMESPACE_QUERIES = [

@@ -34,6 +34,9 @@ def parse_args(argv):
                      help=f"default $STACK_GLANCE_PORT or {config.DEFAULT_GLANCE_PORT}")
     run.add_argument("--import-port", type=int, action="append", default=[],
                      help="a loopback port Glance's web-download may fetch from (repeatable)")
+    run.add_argument("--plain-glance-port", type=int, default=None,
+                     help="also run a Glance without schema-image.json, in region "
+                          f"{config.PLAIN_REGION} (for the tests)")
     run.add_argument("--ready-file", help="write the stack's URLs here (JSON) once it answers")
     run.add_argument("--api-port", type=int, help="print how to use the API on this port")
     run.add_argument("command", nargs="*", help="run this once ready (after --)")
@@ -100,6 +103,7 @@ def main(argv=None):
             glance_port=args.glance_port or config.env_port(
                 "STACK_GLANCE_PORT", config.DEFAULT_GLANCE_PORT),
             import_ports=tuple(args.import_port),
+            plain_glance_port=args.plain_glance_port,
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

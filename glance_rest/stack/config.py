@@ -12,6 +12,9 @@ from pathlib import Path
 
 HOST = "127.0.0.1"
 REGION = "RegionOne"
+# A second region, whose Glance has no schema-image.json (a plain pip-installed
+# Glance) and whose catalog URL ends in /v2: started for the tests only.
+PLAIN_REGION = "RegionTwo"
 DEFAULT_KEYSTONE_PORT = 5000
 DEFAULT_GLANCE_PORT = 9292
 
@@ -45,6 +48,8 @@ class Layout:
     glance_port: int = DEFAULT_GLANCE_PORT
     # Extra ports Glance's web-download import may fetch from on loopback.
     import_ports: tuple = ()
+    # Port of the second, schemaless Glance (None: not started).
+    plain_glance_port: int = None
 
     @property
     def keystone_url(self):
@@ -53,6 +58,25 @@ class Layout:
     @property
     def glance_url(self):
         return f"http://{HOST}:{self.glance_port}"
+
+    @property
+    def plain_glance_url(self):
+        return f"http://{HOST}:{self.plain_glance_port}" if self.plain_glance_port else None
+
+    def image_endpoints(self):
+        """Region -> interface -> the image endpoint URL the catalog gives it.
+
+        The second region's URLs end in /v2, as some clouds register Glance, and
+        its internal and admin interfaces name the same server as "localhost",
+        so that tests can tell which interface a URL came from."""
+        endpoints = {REGION: dict.fromkeys(("public", "internal", "admin"), self.glance_url)}
+        if self.plain_glance_port:
+            endpoints[PLAIN_REGION] = {
+                "public": f"{self.plain_glance_url}/v2",
+                "internal": f"http://localhost:{self.plain_glance_port}/v2",
+                "admin": f"http://localhost:{self.plain_glance_port}/v2",
+            }
+        return endpoints
 
     def path(self, *parts):
         return self.data_dir.joinpath(*parts)
@@ -72,6 +96,10 @@ class Layout:
     @property
     def glance_conf_dir(self):
         return self.path("glance", "etc")
+
+    @property
+    def plain_glance_conf_dir(self):
+        return self.path("glance", "etc-plain")
 
     @property
     def secrets_file(self):
@@ -174,6 +202,32 @@ def glance_api_conf(layout, socket_dir, service_password, paste_ini):
         "oslo_concurrency": {"lock_path": layout.path("locks")},
         "oslo_policy": {"enforce_new_defaults": "true", "enforce_scope": "true"},
     })
+
+
+def _uuid_or_null(what):
+    return {"type": ["null", "string"], "pattern": UUID_PATTERN,
+            "description": f"Id of the Glance image to boot an AMI-style image with, as its {what}."}
+
+
+UUID_PATTERN = ("^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}"
+                "-([0-9a-fA-F]){12}$")
+# What devstack and the distribution packages put in Glance's config folder as
+# schema-image.json (Glance's own etc/schema-image.json): custom properties
+# that Glance then describes in GET /v2/schemas/image, marked "is_base": false.
+SCHEMA_IMAGE = {
+    "kernel_id": _uuid_or_null("kernel"),
+    "ramdisk_id": _uuid_or_null("ramdisk"),
+    "instance_uuid": {"type": "string",
+                      "description": "The instance this image was made from (informational)."},
+    "architecture": {"type": "string", "description": "CPU architecture the image needs."},
+    "os_distro": {"type": "string", "description": "Common name of the operating system."},
+    "os_version": {"type": "string", "description": "Operating system version."},
+    "description": {"type": "string", "description": "What this image is, for people."},
+}
+
+
+def schema_image_json():
+    return json.dumps(SCHEMA_IMAGE, indent=4) + "\n"
 
 
 def clouds_yaml(layout, passwords):

@@ -53,11 +53,15 @@ def ensure(layout, passwords):
     services = keystone.services.list(type="image")
     service = services[0] if services else keystone.services.create(
         name="glance", type="image", description="Glance Image Service")
-    existing = {e.interface: e for e in keystone.endpoints.list(service=service)}
-    for interface in ("public", "internal", "admin"):
-        endpoint = existing.get(interface)
-        if endpoint is None:
-            keystone.endpoints.create(service=service, url=layout.glance_url,
-                                      interface=interface, region=config.REGION)
-        elif endpoint.url != layout.glance_url:
-            keystone.endpoints.update(endpoint, url=layout.glance_url)
+    existing = {(e.region_id, e.interface): e for e in keystone.endpoints.list(service=service)}
+    regions = {region.id for region in keystone.regions.list()}
+    for region, urls in layout.image_endpoints().items():
+        if region not in regions:
+            keystone.regions.create(id=region)
+        for interface, url in urls.items():
+            endpoint = existing.get((region, interface))
+            if endpoint is None:
+                keystone.endpoints.create(service=service, url=url,
+                                          interface=interface, region=region)
+            elif endpoint.url != url:
+                keystone.endpoints.update(endpoint, url=url)

