@@ -230,7 +230,15 @@ def image_list(glance, *, filters, marker=None, sort_key="created_at", sort_dir=
         params["sort_dir"] = [sort_dir] * len(keys)
         if marker:
             params["marker"] = marker
-        return _fetch_all(glance, "/v2/images", "images", params, count)
+        try:
+            return _fetch_all(glance, "/v2/images", "images", params, count)
+        except GlanceError as error:
+            # Glance answers 400 to an unknown image marker, 404 to an unknown
+            # namespace marker: one answer for both, the marker's item is gone.
+            if marker and error.status == 400 and error.details.startswith("No image found"):
+                raise ApiError(404, f"marker: no image {marker!r} (deleted, or not visible "
+                                    "to you)", field="marker") from None
+            raise
 
     raw, has_more, has_prev = listing(
         fetch, IMAGE_SORT_KEYS, marker=marker, sort_key=sort_key, sort_dir=sort_dir,
@@ -331,6 +339,7 @@ def image_update_properties(glance, image_id, changes, removed=()):
            for key, value in changes.items()]
     removals = [key for key in removed if key not in changes]
     if not ops and not removals:
+        image_get_raw(glance, image_id)  # nothing to change: still 404 for no such image
         return
     try:
         _patch(glance, image_id,

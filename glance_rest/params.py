@@ -61,7 +61,11 @@ def as_bool(field, value):
     raise BadInput(field, f"must be true or false, not {value!r}")
 
 
-def as_int(field, value, minimum=0):
+# Glance keeps min_disk and min_ram as 32-bit integers.
+INT_MAX = 2**31 - 1
+
+
+def as_int(field, value, minimum=0, maximum=INT_MAX):
     if isinstance(value, bool):
         raise BadInput(field, f"must be a whole number, not {value!r}")
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
@@ -72,16 +76,27 @@ def as_int(field, value, minimum=0):
         raise BadInput(field, f"must be a whole number, not {value!r}")
     if value < minimum:
         raise BadInput(field, f"must be at least {minimum}")
+    if value > maximum:
+        raise BadInput(field, f"must be at most {maximum}")
     return value
 
 
-def as_text(field, value, allow_null=False):
+_OUTSIDE_BMP = re.compile("[\ud800-\udfff\U00010000-\U0010ffff]")
+
+
+def as_text(field, value, allow_null=False, max_length=None):
+    """A string as Glance takes it: no NUL, nothing outside Unicode's basic
+    plane (Glance refuses 4-byte characters in every parameter)."""
     if value is None and allow_null:
         return None
     if not isinstance(value, str):
         raise BadInput(field, f"must be a string, not {type(value).__name__}")
     if "\x00" in value:
         raise BadInput(field, "must not contain NUL characters")
+    if _OUTSIDE_BMP.search(value):
+        raise BadInput(field, "must not contain characters outside Unicode's basic plane")
+    if max_length is not None and len(value) > max_length:
+        raise BadInput(field, f"must be at most {max_length} characters")
     return value
 
 
@@ -90,8 +105,10 @@ def as_text(field, value, allow_null=False):
 # (non-BMP) characters in both.
 PROPERTY_NAME_MAX = 255
 PROPERTY_VALUE_MAX = 65535
-_NAME_REFUSED = re.compile("[\x00-\x1f\x7f\U00010000-\U0010ffff]")
-_VALUE_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\U00010000-\U0010ffff]")
+# (openapi.json's PropertyName and PropertyValue patterns say the same.)
+_NAME_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\U00010000-\U0010ffff]")
+_VALUE_REFUSED = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\U00010000-\U0010ffff]")
 
 
 def property_value(field, value):
@@ -139,7 +156,7 @@ def image_attributes(data, schema, creating):
     """
     attrs = {}
     if "name" in data:
-        attrs["name"] = as_text("name", data["name"], allow_null=True)
+        attrs["name"] = as_text("name", data["name"], allow_null=True, max_length=255)
     for field in ("min_disk", "min_ram"):
         if field in data:
             attrs[field] = as_int(field, data[field])
@@ -154,7 +171,7 @@ def image_attributes(data, schema, creating):
         tags = data["tags"]
         if not isinstance(tags, list):
             raise BadInput("tags", "must be a list of strings")
-        attrs["tags"] = [as_text("tags", tag) for tag in tags]
+        attrs["tags"] = [as_text("tags", tag, max_length=255) for tag in tags]
     attrs.update(_formats(data, schema, creating))
 
     custom = {}

@@ -132,6 +132,8 @@ class MultipartStream:
             self._field_bytes += len(event)
             if self._field_bytes > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
                 raise ApiError(413, "The form fields are too large.")
+        if name in self.fields:
+            raise BadInput(name, "is given more than once")
         try:
             self.fields[name] = value.decode("utf-8")
         except UnicodeDecodeError:

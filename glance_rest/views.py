@@ -31,9 +31,8 @@ def list_options(kwargs, default_key, default_dir):
         "marker": marker,
         "sort_key": kwargs.get("sort_key", default_key),
         "sort_dir": kwargs.get("sort_dir", default_dir),
-        "paginate": params.as_bool("paginate", kwargs.get("paginate", False) or False),
-        "reversed_order": params.as_bool(
-            "reversed_order", kwargs.get("reversed_order", False) or False),
+        "paginate": params.as_bool("paginate", kwargs.get("paginate", False)),
+        "reversed_order": params.as_bool("reversed_order", kwargs.get("reversed_order", False)),
     }
 
 

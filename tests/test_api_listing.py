@@ -97,11 +97,12 @@ def test_bad_listing_parameters(api, query, field):
     assert answer.status_code == 400 and answer.json()["error"]["field"] == field
 
 
-def test_unknown_marker_is_glance_400(api):
+def test_unknown_marker_is_404_for_images_and_namespaces(api):
     answer = api().get(IMAGES, {"marker": "00000000-0000-0000-0000-000000000000",
                                 "paginate": "true"})
-    assert answer.status_code in (400, 404)
-    assert answer.json()["error"]["message"]
+    assert answer.status_code == 404 and answer.json()["error"]["field"] == "marker"
+    answer = api().get(NAMESPACES, {"marker": "No::Such::Namespace"})
+    assert answer.status_code == 404
 
 
 # --- metadefs -------------------------------------------------------------------
