@@ -1,33 +1,43 @@
 """One error type for the API, and the one table that maps client errors to it.
 
 Views and the glance wrapper raise ``ApiError``; ``rest.ajax`` renders it as
-``{"error": {"status": ..., "message": ...}}``. What Glance answers
-(``GlanceError``), urllib3's connection errors and keystoneauth1's exceptions
-are translated here and nowhere else.
+``{"error": {"status": ..., "code": ..., "message": ...}}``: ``code`` is stable
+and machine-readable, ``message`` is for people. What python-glanceclient and
+keystoneauth1 raise is translated here and nowhere else.
 """
 
 import html
 import json
 import re
 
+from glanceclient import exc as glance_exc
 from keystoneauth1 import exceptions as ks_exc
-from urllib3 import exceptions as urllib3_exc
 
 # Glance statuses that reach the caller unchanged, with Glance's message.
 PASSED_THROUGH = {400, 403, 404, 405, 409, 410, 413, 415, 416}
+# The default code of each status (openapi.json's Error schema lists them all).
+CODES = {
+    400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "too_large",
+    414: "uri_too_long", 415: "unsupported_media_type", 416: "range_not_satisfiable",
+    431: "headers_too_large", 500: "internal_error", 502: "glance_failed",
+    503: "glance_unavailable", 504: "glance_timeout",
+}
 
 
 class ApiError(Exception):
-    """An error the caller should see: an HTTP status and a clear message."""
+    """An error the caller should see: an HTTP status, a stable code and a
+    clear message."""
 
-    def __init__(self, status, message, field=None):
+    def __init__(self, status, message, field=None, code=None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.field = field
+        self.code = code or CODES.get(status, "error")
 
     def as_dict(self):
-        body = {"status": self.status, "message": self.message}
+        body = {"status": self.status, "code": self.code, "message": self.message}
         if self.field:
             body["field"] = self.field
         return {"error": body}
@@ -37,30 +47,19 @@ class BadInput(ApiError):
     """400 naming the field at fault."""
 
     def __init__(self, field, message):
-        super().__init__(400, f"{field}: {message}", field=field)
+        super().__init__(400, f"{field}: {message}", field=field, code="bad_input")
 
 
 class LoginRequired(ApiError):
-    def __init__(self, message="Authentication required: log in or send X-Auth-Token."):
-        super().__init__(401, message)
+    def __init__(self, message="Authentication required: log in or send X-Auth-Token.",
+                 code="not_authenticated"):
+        super().__init__(401, message, code=code)
 
 
 class LoginExpired(LoginRequired):
     def __init__(self):
-        super().__init__("Your login has expired or was revoked: log in again.")
-
-
-class GlanceError(Exception):
-    """Glance answered with an error status; ``details`` is its message."""
-
-    def __init__(self, status, details):
-        super().__init__(f"HTTP {status}: {details}")
-        self.status = status
-        self.details = details
-
-    @classmethod
-    def from_body(cls, status, content_type, content):
-        return cls(status, glance_message(content_type, content))
+        super().__init__("Your login has expired or was revoked: log in again.",
+                         code="login_expired")
 
 
 _STATUS_ONLY = re.compile(r"^\d{3}(\s+[A-Za-z][A-Za-z -]*)?$")
@@ -90,29 +89,39 @@ def glance_message(content_type, content):
     return " ".join(lines) or "Glance refused the request."
 
 
-def from_client_error(error):
-    """Translate a Glance, urllib3 or keystoneauth1 error; None if unknown."""
-    if isinstance(error, GlanceError):
-        if error.status == 401:
+def from_client_error(error, glance_status=None):
+    """Translate a python-glanceclient or keystoneauth1 error; None if unknown.
+    ``glance_status`` is the status Glance answered, for glanceclient's bare
+    HTTPException (it has classes for some statuses only)."""
+    if isinstance(error, glance_exc.HTTPException):
+        status = error.code if isinstance(error.code, int) else (glance_status or 502)
+        message = glance_message("text/plain", (error.details or "").encode())
+        if status == 401:
             return LoginExpired()
-        if error.status in PASSED_THROUGH:
-            return ApiError(error.status, error.details)
-        if error.status in (503, 504):
+        if status in PASSED_THROUGH:
+            return ApiError(status, message)
+        if status in (503, 504):
             return ApiError(503, "The image service is unavailable; try again later.")
-        return ApiError(502, f"The image service failed (HTTP {error.status}).")
-    # Refused or unreachable (urllib3 makes it a kind of connect timeout).
-    if isinstance(error, urllib3_exc.NewConnectionError):
-        return ApiError(503, "The identity or image service cannot be reached; try again later.")
-    if isinstance(error, (urllib3_exc.TimeoutError, ks_exc.ConnectTimeout)):
-        return ApiError(504, "The identity or image service did not answer in time.")
-    if isinstance(error, (urllib3_exc.HTTPError, ks_exc.ConnectionError, ks_exc.DiscoveryFailure)):
-        return ApiError(503, "The identity or image service cannot be reached; try again later.")
+        return ApiError(502, f"The image service failed (HTTP {status}).")
+    # glanceclient's names for keystoneauth's connect timeout and failure.
+    if isinstance(error, glance_exc.InvalidEndpoint):
+        return ApiError(504, "The image service did not answer in time.")
+    if isinstance(error, glance_exc.CommunicationError):
+        return ApiError(503, "The image service cannot be reached; try again later.")
+    if isinstance(error, ks_exc.ConnectTimeout):
+        return ApiError(504, "The identity service did not answer in time.",
+                        code="keystone_timeout")
+    if isinstance(error, (ks_exc.ConnectionError, ks_exc.DiscoveryFailure)):
+        return ApiError(503, "The identity service cannot be reached; try again later.",
+                        code="keystone_unavailable")
     if isinstance(error, ks_exc.EndpointNotFound):
-        return ApiError(503, "The service catalog has no image endpoint for this project.")
+        return ApiError(503, "The service catalog has no image endpoint for this project.",
+                        code="no_image_endpoint")
     if isinstance(error, ks_exc.Unauthorized):
         return LoginExpired()
     if isinstance(error, ks_exc.http.HttpError):
         if error.http_status in PASSED_THROUGH:
             return ApiError(error.http_status, error.message or "Keystone refused the request.")
-        return ApiError(502, f"The identity service failed (HTTP {error.http_status}).")
+        return ApiError(502, f"The identity service failed (HTTP {error.http_status}).",
+                        code="keystone_failed")
     return None

@@ -2,21 +2,25 @@
 directions, filters, and the split of an image into Glance's base attributes
 and its custom ``properties``.
 
-Every call is one request to Glance's v2 API with the caller's own token
-(``backend.GlanceHttp``); the image schema is fetched once per Glance endpoint
-and kept for the process.
+Glance is called through python-glanceclient with the caller's own token
+(``backend.glance_client``): its managers where they make the one request an
+operation needs, else the same client's ``http_client`` with that request (each
+such function says why). The image schema is fetched once per Glance endpoint
+and cache period, through Django's cache.
 """
 
+import hashlib
 import json
-import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import jsonschema
 from django.conf import settings
+from django.core.cache import cache
+from glanceclient import exc as glance_exc
 
 from . import backend
-from .errors import ApiError, GlanceError
+from .errors import ApiError
 
 # Attributes Glance returns that are about where the data lives, shown by the
 # single-image GET only (Horizon's "extended attributes").
@@ -30,8 +34,8 @@ NAMESPACE_SORT_KEYS = ("namespace", "created_at", "updated_at")
 GLANCE_MAX_PAGE = 1000
 
 _namespace_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="metadefs")
-# Full namespace bodies: (endpoint, resource type, summary) -> (expiry, body).
-_namespace_cache = {}
+# Glance's media type for JSON-patch bodies (v2.1: "add" replaces too).
+JSON_PATCH = "application/openstack-images-v2.1-json-patch"
 
 
 class ImageSchema:
@@ -72,8 +76,9 @@ class ImageSchema:
         return error.message
 
 
-# Glance endpoint -> ImageSchema, for the life of the process.
-_schemas = {}
+def cache_key(*parts):
+    """A cache key from any text (URLs, names), hashed to a safe fixed length."""
+    return "glance_rest:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def _interface():
@@ -89,27 +94,30 @@ def _unversioned(url):
 
 
 class Glance:
-    """Glance's API bound to one caller's credentials."""
+    """python-glanceclient bound to one caller's credentials and Glance endpoint."""
 
     def __init__(self, credentials):
         self.credentials = credentials
-        self.http = backend.GlanceHttp(self.endpoint_for(_interface()), credentials.token)
+        self.endpoint = self.endpoint_for(_interface())
+        self.client = backend.glance_client(self.endpoint, credentials.token)
 
     def endpoint_for(self, interface):
         return _unversioned(self.credentials.endpoint(
             "image", interface, settings.OPENSTACK_REGION))
 
-    @property
-    def endpoint(self):
-        return self.http.endpoint
+    def get(self, path):
+        """The decoded JSON of one GET (glanceclient's http_client)."""
+        return self.client.http_client.get(path)[1]
 
     def schema(self):
-        endpoint = self.endpoint
-        schema = _schemas.get(endpoint)
-        if schema is None:
-            _, raw = self.http.get("/v2/schemas/image")
-            schema = _schemas[endpoint] = ImageSchema(raw)
-        return schema
+        """Glance's image schema, fetched once per endpoint and cache period
+        (it is the same for every caller of that Glance)."""
+        key = cache_key("image-schema", self.endpoint)
+        raw = cache.get(key)
+        if raw is None:
+            raw = self.client.schemas.get("image").raw()
+            cache.set(key, raw, settings.IMAGE_SCHEMA_CACHE_SECONDS)
+        return ImageSchema(raw)
 
 
 # --- pagination -----------------------------------------------------------------
@@ -166,7 +174,7 @@ def _fetch_all(glance, path, key, params, count, keep=None):
     query["limit"] = min(count, GLANCE_MAX_PAGE)
     url = f"{path}?{urllib.parse.urlencode(query, doseq=True)}"
     while url and len(items) < count:
-        _, body = glance.http.get(url)
+        body = glance.get(url)
         items.extend(item for item in body.get(key, []) if keep is None or keep(item))
         url = body.get("next")
     return items[:count]
@@ -232,10 +240,10 @@ def image_list(glance, *, filters, marker=None, sort_key="created_at", sort_dir=
             params["marker"] = marker
         try:
             return _fetch_all(glance, "/v2/images", "images", params, count)
-        except GlanceError as error:
+        except glance_exc.HTTPBadRequest as error:
             # Glance answers 400 to an unknown image marker, 404 to an unknown
             # namespace marker: one answer for both, the marker's item is gone.
-            if marker and error.status == 400 and error.details.startswith("No image found"):
+            if marker and "No image found" in error.details:
                 raise ApiError(404, f"marker: no image {marker!r} (deleted, or not visible "
                                     "to you)", field="marker") from None
             raise
@@ -263,8 +271,9 @@ def image_to_dict(raw, schema, extended=False):
 
 
 def image_get_raw(glance, image_id):
-    _, body = glance.http.get(f"/v2/images/{_quote(image_id)}")
-    return body
+    """The image as Glance gives it (``images.get`` would also build and
+    validate a schema model of it, which nothing here needs)."""
+    return glance.get(f"/v2/images/{_quote(image_id)}")
 
 
 def image_get(glance, image_id):
@@ -283,13 +292,13 @@ def import_in_question(raw):
 
 def import_status(glance, image_id):
     """The latest import task of the image: its status and Glance's message
-    (None without one, or when this Glance has no image-tasks API)."""
+    (None without one, or when this Glance has no image-tasks API).
+    ``images.get_associated_image_tasks`` asks Glance's version list first: a
+    second request for what a 404 says as well."""
     try:
-        _, body = glance.http.get(f"/v2/images/{_quote(image_id)}/tasks")
-    except GlanceError as error:
-        if error.status in (404, 405):
-            return None
-        raise
+        body = glance.get(f"/v2/images/{_quote(image_id)}/tasks")
+    except (glance_exc.HTTPNotFound, glance_exc.HTTPMethodNotAllowed):
+        return None
     tasks = sorted(body.get("tasks", []), key=lambda t: t.get("created_at") or "")
     if not tasks:
         return None
@@ -305,8 +314,9 @@ def _quote(image_id):
 
 
 def image_create(glance, attributes):
-    _, body = glance.http.post("/v2/images", attributes)
-    return body
+    """One POST (``images.create`` would first build a schema model and check
+    every attribute against it: params.py has, and Glance does again)."""
+    return glance.client.http_client.post("/v2/images", data=attributes)[1]
 
 
 def json_pointer(key):
@@ -315,8 +325,11 @@ def json_pointer(key):
 
 
 def _patch(glance, image_id, ops):
-    _, body = glance.http.patch(f"/v2/images/{_quote(image_id)}", ops)
-    return body
+    """One JSON-patch request (``images.update`` reads the image before and
+    after: three requests)."""
+    return glance.client.http_client.patch(f"/v2/images/{_quote(image_id)}",
+                                           headers={"Content-Type": JSON_PATCH},
+                                           data=json.dumps(ops))[1]
 
 
 def image_update(glance, image_id, changes):
@@ -344,8 +357,8 @@ def image_update_properties(glance, image_id, changes, removed=()):
     try:
         _patch(glance, image_id,
                ops + [{"op": "remove", "path": json_pointer(key)} for key in removals])
-    except GlanceError as error:
-        if error.status != 409 or not removals:
+    except glance_exc.HTTPConflict:
+        if not removals:
             raise
         current = image_get_raw(glance, image_id)
         present = [key for key in removals if key in current]
@@ -354,38 +367,48 @@ def image_update_properties(glance, image_id, changes, removed=()):
 
 
 def image_delete(glance, image_id):
-    glance.http.delete(f"/v2/images/{_quote(image_id)}")
+    glance.client.images.delete(_quote(image_id))
 
 
 def image_action(glance, image_id, action):
-    glance.http.post(f"/v2/images/{_quote(image_id)}/actions/{action}")
+    """``deactivate`` or ``reactivate``."""
+    getattr(glance.client.images, action)(_quote(image_id))
 
 
 def image_add_location(glance, image_id, url):
+    """One JSON-patch (``images.add_location`` reads the image before and after)."""
     _patch(glance, image_id,
            [{"op": "add", "path": "/locations/-", "value": {"url": url, "metadata": {}}}])
 
 
 def image_import_from_url(glance, image_id, url):
-    glance.http.post(f"/v2/images/{_quote(image_id)}/import",
-                     {"method": {"name": "web-download", "uri": url}})
+    glance.client.images.image_import(_quote(image_id), method="web-download", uri=url)
+
+
+class _ChunkReader:
+    """The ``read`` glanceclient wants of an upload, over an iterator of
+    chunks: each read is the next chunk, whatever size is asked for."""
+
+    def __init__(self, chunks):
+        self._chunks = iter(chunks)
+
+    def read(self, size=-1):
+        return next(self._chunks, b"")
 
 
 def image_upload(glance, image_id, chunks, size=None):
-    """Send ``chunks`` (an iterable of bytes) to Glance as they come: with
-    Content-Length when the size is known, chunked otherwise."""
-    headers = {"Content-Type": "application/octet-stream"}
-    if size is not None:
-        headers["Content-Length"] = str(size)
-    glance.http.put(f"/v2/images/{_quote(image_id)}/file", body=chunks, headers=headers)
+    """Send ``chunks`` (an iterable of bytes) to Glance as they come (chunked;
+    Glance is told the size when it is known)."""
+    glance.client.images.upload(_quote(image_id), _ChunkReader(chunks), image_size=size)
 
 
 def image_download(glance, image_id):
-    """Glance's response for the image's data, unread (204 if it has none):
-    iterate ``.stream()``, then close it."""
-    resp, _ = glance.http.get(f"/v2/images/{_quote(image_id)}/file", stream=True,
-                              headers={"Accept": "application/octet-stream"})
-    return resp
+    """The image's data as glanceclient streams it (an iterable with ``length``),
+    or None when the image has none. Not checksummed here: the API answers
+    with the image's hashes, and checking them would cost the whole download's
+    CPU on the server, only to fail after the bytes were sent."""
+    body = glance.client.images.data(_quote(image_id), do_checksum=False)
+    return None if body is None or body.__wrapped__ is None else body
 
 
 def upload_url(glance, image_id):
@@ -422,16 +445,15 @@ def metadefs_namespace_list(glance, *, filters, resource_type=None, marker=None,
         # see; a body cached for exactly that summary is then safe to reuse, and
         # any change the summary shows (updated_at, description, associations...)
         # is a new key.
-        key = (endpoint, resource_type, json.dumps(summary, sort_keys=True))
-        cached = _namespace_cache.get(key)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
-        _, body = glance.http.get(
-            f"/v2/metadefs/namespaces/{_quote(summary['namespace'])}{query}")
-        if settings.METADEFS_CACHE_SECONDS:
-            if len(_namespace_cache) > 2000:
-                _namespace_cache.clear()
-            _namespace_cache[key] = (time.monotonic() + settings.METADEFS_CACHE_SECONDS, body)
+        # (metadefs_namespace.get would also fetch the namespace schema and
+        # validate a model of the body.)
+        key = cache_key("namespace", endpoint, resource_type or "",
+                        json.dumps(summary, sort_keys=True))
+        body = cache.get(key)
+        if body is None:
+            body = glance.get(f"/v2/metadefs/namespaces/{_quote(summary['namespace'])}{query}")
+            if settings.METADEFS_CACHE_SECONDS:
+                cache.set(key, body, settings.METADEFS_CACHE_SECONDS)
         return body
 
     # Glance lists summaries only: fetch the full namespaces side by side.
@@ -456,5 +478,6 @@ def _properties_target_filter(target, resource_types):
 
 
 def metadefs_resource_types(glance):
-    _, body = glance.http.get("/v2/metadefs/resource_types")
-    return body.get("resource_types", [])
+    """One GET (metadefs_resource_type.list also fetches a schema and builds a
+    model per resource type)."""
+    return glance.get("/v2/metadefs/resource_types").get("resource_types", [])

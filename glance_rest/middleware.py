@@ -22,7 +22,8 @@ class RequestLogMiddleware:
     def __call__(self, request):
         request_id = f"req-{uuid.uuid4()}"
         request.request_id = request_id
-        tally = {"glance": 0, "keystone": 0, "glance_request_id": None}
+        tally = {"glance": 0, "keystone": 0, "glance_request_id": None,
+                 "glance_error_status": None}
         reset = backend.calls.set(tally)
         started = time.monotonic()
         try:

@@ -21,7 +21,7 @@ from django.urls import re_path
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from . import auth
+from . import auth, backend
 from .errors import ApiError, BadInput, LoginRequired, from_client_error
 
 LOG = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ def ajax(authenticated=True, data_required=False, parse_body=True):
             except ApiError as error:
                 return _failed(request, error)
             except Exception as exc:  # noqa: BLE001 - mapped or logged, never shown
-                error = from_client_error(exc)
+                error = from_client_error(exc, backend.glance_error_status())
                 if error is None:
                     # The id of the log line and of the X-Request-Id header.
                     request_id = getattr(request, "request_id", None) or uuid.uuid4().hex

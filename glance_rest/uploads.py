@@ -193,17 +193,3 @@ def detect_format(chunks):
                                "before the data part") from None
     name = str(found) if found is not None else "raw"
     return itertools.chain(head, chunks), GLANCE_FORMAT_NAMES.get(name, name)
-
-
-def stream_response_chunks(response, chunk_size=CHUNK_SIZE):
-    """Pass a streamed Glance response (urllib3) on. Read to its end, its
-    connection goes back to the pool; if the client leaves first, it is closed."""
-    complete = False
-    try:
-        yield from response.stream(chunk_size)
-        complete = True
-    finally:
-        if complete:
-            response.release_conn()
-        else:
-            response.close()

@@ -215,14 +215,12 @@ class ImageData(ApiView):
         """The image's data, streamed, with its name, size and hashes."""
         glance = api.Glance(request.credentials)
         image = api.image_get_raw(glance, image_id)
-        upstream = api.image_download(glance, image_id)
-        if upstream.status == 204:
-            upstream.release_conn()
+        data = api.image_download(glance, image_id)
+        if data is None:
             return HttpResponse(status=204)
-        response = StreamingHttpResponse(uploads.stream_response_chunks(upstream),
-                                         content_type="application/octet-stream")
-        if upstream.headers.get("Content-Length"):
-            response["Content-Length"] = upstream.headers["Content-Length"]
+        response = StreamingHttpResponse(data, content_type="application/octet-stream")
+        if data.length is not None:
+            response["Content-Length"] = str(data.length)
         response["Content-Disposition"] = content_disposition_header(
             True, image.get("name") or image["id"])
         for header, key in (("X-Image-Checksum", "checksum"),

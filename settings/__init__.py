@@ -168,6 +168,9 @@ OPENSTACK_TIMEOUT = env_int("OPENSTACK_TIMEOUT", 60, minimum=1)
 # is still asked of Glance on every call, so a namespace that appears, goes or
 # changes what its summary shows is seen at once; property edits within this time.
 METADEFS_CACHE_SECONDS = env_int("METADEFS_CACHE_SECONDS", 60)
+# Seconds Glance's image schema (which attributes are base, the formats) is
+# reused per Glance endpoint before it is asked for again.
+IMAGE_SCHEMA_CACHE_SECONDS = env_int("IMAGE_SCHEMA_CACHE_SECONDS", 3600, minimum=1)
 # Add "X-Backend-Calls: glance=N, keystone=N" to responses (for make bench).
 BACKEND_CALLS_HEADER = env_bool("BACKEND_CALLS_HEADER", False)
 # How long a validated X-Auth-Token is trusted without asking Keystone again.

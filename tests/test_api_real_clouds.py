@@ -264,9 +264,12 @@ def test_image_get_when_glance_has_no_image_tasks_api(api_settings):
 
     class OldGlance(BaseHTTPRequestHandler):
         def do_GET(self):
-            body = b'{"message": "The resource could not be found."}'
+            # What Glance's routing (webob) answers to a path it does not know.
+            body = (b"<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n"
+                    b"  <h1>404 Not Found</h1>\n  The resource could not be found.<br /><br />"
+                    b"\n\n\n\n </body>\n</html>")
             self.send_response(404)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "text/html; charset=UTF-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -277,8 +280,9 @@ def test_image_get_when_glance_has_no_image_tasks_api(api_settings):
     server = ThreadingHTTPServer(("127.0.0.1", 0), OldGlance)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        old = SimpleNamespace(http=backend.GlanceHttp(
+        old = SimpleNamespace(client=backend.glance_client(
             f"http://127.0.0.1:{server.server_address[1]}", "token"))
+        old.get = lambda path: old.client.http_client.get(path)[1]
         assert glance.import_status(old, "some-image") is None
     finally:
         server.shutdown()
