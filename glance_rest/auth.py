@@ -6,14 +6,18 @@ with a service account. A session keeps only what ``get_auth_state()`` would
 (the token and Keystone's token body), so no request after login costs a
 Keystone round trip; a header token is validated once and then trusted for
 TOKEN_CACHE_SECONDS (or until it expires, if sooner).
+
+Validated tokens and catalog lookups live in Django's cache (local memory, or
+the Redis of REDIS_URL, shared by every API process and host), keyed by the
+token's SHA-256: the token itself is never a key nor a stored value.
 """
 
 import functools
 import hashlib
-import threading
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.middleware.csrf import rotate_token
 from keystoneauth1 import access
 from keystoneauth1 import exceptions as ks_exc
@@ -38,7 +42,8 @@ def keystone_session(auth=None):
                               timeout=settings.OPENSTACK_TIMEOUT)
 
 
-_endpoints = {}
+def _cache_key(kind, *parts):
+    return f"glance_rest:{kind}:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 class Credentials:
@@ -58,14 +63,14 @@ class Credentials:
 
     def endpoint(self, service_type, interface, region=None):
         """A catalog URL, looked up once per token (the lookup copies the catalog)."""
-        key = (self.token_key, service_type, interface, region)
-        url = _endpoints.get(key)
+        key = _cache_key("endpoint", self.token_key, service_type, interface, region or "")
+        url = cache.get(key)
         if url is None:
             url = self.access.service_catalog.url_for(
                 service_type=service_type, interface=interface, region_name=region)
-            if len(_endpoints) > 10000:
-                _endpoints.clear()
-            _endpoints[key] = url
+            seconds = _seconds_left(self.access)
+            if seconds > 0:
+                cache.set(key, url, seconds)
         return url
 
     def describe(self):
@@ -169,39 +174,36 @@ def revoke_token(token):
 
 
 # --- X-Auth-Token ---------------------------------------------------------------
-class _TokenCache:
-    """Validated tokens, keyed by their SHA-256 (the token itself is never a key)."""
-
-    def __init__(self, max_entries=10000):
-        self._entries = {}
-        self._lock = threading.Lock()
-        self.max_entries = max_entries
-
-    def get(self, key):
-        with self._lock:
-            entry = self._entries.get(key)
-        if entry and entry[0] > time.monotonic():
-            return entry[1]
-        return None
-
-    def put(self, key, access_info):
-        with self._lock:
-            if len(self._entries) >= self.max_entries:
-                self._entries.clear()
-            # Trusted until TOKEN_CACHE_SECONDS pass or the token is about to
-            # expire, whichever is first: no expiry parsing per request.
-            trusted = settings.TOKEN_CACHE_SECONDS
-            if access_info.expires is not None:
-                left = access_info.expires.timestamp() - time.time() - STALE_SECONDS
-                trusted = min(trusted, left)
-            self._entries[key] = (time.monotonic() + trusted, access_info)
-
-    def drop(self, key):
-        with self._lock:
-            self._entries.pop(key, None)
+def _seconds_left(access_info):
+    """How long to trust what was learnt of a token: TOKEN_CACHE_SECONDS, or
+    less when it expires sooner."""
+    trusted = settings.TOKEN_CACHE_SECONDS
+    if access_info.expires is not None:
+        trusted = min(trusted, access_info.expires.timestamp() - time.time() - STALE_SECONDS)
+    return int(trusted)
 
 
-token_cache = _TokenCache()
+class TokenCache:
+    """Keystone's answers for validated tokens: the token body, never the token."""
+
+    def key(self, token_key):
+        return _cache_key("token", token_key)
+
+    def get(self, token_key, token):
+        body = cache.get(self.key(token_key))
+        return None if body is None else access.create(body=body, auth_token=token)
+
+    def put(self, token_key, body, access_info):
+        """Keep Keystone's validation ``body`` while ``access_info`` is trusted."""
+        seconds = _seconds_left(access_info)
+        if seconds > 0:
+            cache.set(self.key(token_key), body, seconds)
+
+    def drop(self, token_key):
+        cache.delete(self.key(token_key))
+
+
+token_cache = TokenCache()
 
 
 def _token_key(token):
@@ -211,13 +213,14 @@ def _token_key(token):
 def token_credentials(token):
     """Validate a caller's token with Keystone (or the cache) and use it."""
     key = _token_key(token)
-    access_info = token_cache.get(key)
+    access_info = token_cache.get(key, token) if settings.TOKEN_CACHE_SECONDS else None
     if access_info is None:
         try:
             resp = keystone_session().get(
                 keystone_url("/auth/tokens"),
                 headers={"X-Auth-Token": token, "X-Subject-Token": token})
-            access_info = access.create(resp=resp, body=resp.json(), auth_token=token)
+            body = resp.json()
+            access_info = access.create(resp=resp, body=body, auth_token=token)
         except (ks_exc.Unauthorized, ks_exc.NotFound):
             raise LoginRequired("The X-Auth-Token is invalid, expired or revoked.") from None
         except ks_exc.ClientException as exc:
@@ -227,7 +230,7 @@ def token_credentials(token):
         if not _usable(access_info):
             raise LoginRequired("The X-Auth-Token is expired or about to expire.")
         if settings.TOKEN_CACHE_SECONDS:
-            token_cache.put(key, access_info)
+            token_cache.put(key, body, access_info)
     credentials = Credentials(access_info, via_session=False)
     credentials.token_key = key  # already computed: no second hash per request
     return credentials

@@ -117,11 +117,16 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 if env_bool("SECURE_PROXY_SSL", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# A shared cache, e.g. for SESSION_ENGINE=django.contrib.sessions.backends.cache
-# with several API processes: REDIS_URL=redis://host:6379/0.
+# Validated tokens, catalog lookups, Glance's image schema and metadata
+# definitions are cached here: in each process's memory by default; with
+# REDIS_URL=redis://host:6379/0 in one Redis shared by every API process and
+# host (then also usable for SESSION_ENGINE=django.contrib.sessions.backends.cache).
 if env_str("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": env_str("REDIS_URL")}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                          "OPTIONS": {"MAX_ENTRIES": 10000}}}
 
 # Request bodies: JSON bodies are small; image bytes go through upload handlers.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024, minimum=1024)

@@ -221,22 +221,31 @@ def test_session_store_reads_live_sessions_only():
     assert SessionStore("no-such-session-key").load() == {}
 
 
-def test_token_cache_trusts_a_token_until_it_is_about_to_expire():
+def test_token_cache_trusts_a_token_until_it_is_about_to_expire(settings):
     import datetime
-    from types import SimpleNamespace
 
-    from glance_rest.auth import _TokenCache
+    from keystoneauth1 import access
 
+    from glance_rest.auth import TokenCache
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "token-cache-test"}}
     now = datetime.datetime.now(datetime.timezone.utc)
-    cache = _TokenCache()
-    fresh = SimpleNamespace(expires=now + datetime.timedelta(hours=1))
-    dying = SimpleNamespace(expires=now + datetime.timedelta(seconds=10))  # < 30 s left
-    cache.put("fresh", fresh)
-    cache.put("dying", dying)
-    assert cache.get("fresh") is fresh
-    assert cache.get("dying") is None
+
+    def body(seconds):
+        expires = (now + datetime.timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+        return {"token": {"expires_at": expires, "methods": ["password"],
+                          "user": {"id": "u", "name": "n"}, "project": {"id": "p", "name": "p"}}}
+
+    cache = TokenCache()
+    fresh, dying = body(3600), body(10)  # dying: under 30 s left
+    cache.put("fresh", fresh, access.create(body=fresh))
+    cache.put("dying", dying, access.create(body=dying))
+    found = cache.get("fresh", "the-token")
+    assert found.project_id == "p" and found.auth_token == "the-token"
+    assert cache.get("dying", "t") is None
     cache.drop("fresh")
-    assert cache.get("fresh") is None
+    assert cache.get("fresh", "the-token") is None
 
 
 # --- the Glance connection -----------------------------------------------------

@@ -97,6 +97,48 @@ def test_redis_sessions_across_workers(stack, tmp_path, redis_server):
         server.stop()
 
 
+def test_two_api_instances_share_sessions_and_validated_tokens(stack, tmp_path, redis_server):
+    """Two API hosts (here two gunicorn servers, each with its own database)
+    behind a balancer share one Redis: a login on one works on the other, and a
+    token one has validated is not validated with Keystone again by the other."""
+    import redis
+
+    env = {"SESSION_ENGINE": "django.contrib.sessions.backends.cache",
+           "REDIS_URL": redis_server, "BACKEND_CALLS_HEADER": "1"}
+    first = ApiServer(stack, tmp_path / "first", workers=1, extra_env=env).start()
+    second = ApiServer(stack, tmp_path / "second", workers=1, extra_env=env).start()
+    try:
+        http, headers = browser_login(first, stack)
+        on_second = http.get(second.url + "/api/glance/images/", headers=headers, timeout=30)
+        assert on_second.status_code == 200, on_second.text
+        assert on_second.headers["X-Backend-Calls"].endswith("keystone=0")
+
+        token = stack.token("alt_demo")
+        calls = []
+        for server in (first, second, first, second):
+            answer = requests.get(server.url + "/api/glance/images/", timeout=30,
+                                  headers={"X-Auth-Token": token})
+            assert answer.status_code == 200
+            calls.append(answer.headers["X-Backend-Calls"])
+        assert calls == ["glance=1, keystone=1"] + ["glance=1, keystone=0"] * 3
+        # Redis holds neither the token nor the password, only hashed keys.
+        store = redis.Redis.from_url(redis_server)
+        everything = b"".join(store.get(k) or b"" for k in store.keys("*")
+                              if store.type(k) == b"string")
+        assert token.encode() not in everything
+        assert stack.passwords["alt_demo"].encode() not in everything
+        assert token.encode() not in b"".join(store.keys("*"))
+        # A token revoked through one is refused by the other at once.
+        assert requests.post(second.url + "/api/auth/logout/", timeout=30,
+                             headers={"X-Auth-Token": token}).status_code == 204
+        gone = requests.get(first.url + "/api/glance/images/", timeout=30,
+                            headers={"X-Auth-Token": token})
+        assert gone.status_code == 401
+    finally:
+        first.stop()
+        second.stop()
+
+
 def test_expired_login_is_401_and_ends_the_session(api_server, stack):
     """A session whose token has expired: 401 saying so, and the session is gone."""
     http, headers = browser_login(api_server, stack)
