@@ -66,6 +66,7 @@ class ApiCaller:
                                                retries=False)
         self.headers = headers
         self.backend_calls = None
+        self.cpu_ms = []  # the API process's CPU per call (X-Request-Cpu-Ms)
 
     @classmethod
     def with_token(cls, base, token):
@@ -93,6 +94,8 @@ class ApiCaller:
         if answer.status >= 400:
             raise RuntimeError(f"{method} {path}: {answer.status} {answer.data[:300]!r}")
         self.backend_calls = answer.headers.get("X-Backend-Calls")
+        if answer.headers.get("X-Request-Cpu-Ms"):
+            self.cpu_ms.append(float(answer.headers["X-Request-Cpu-Ms"]))
         if answer.data:
             answer.json()
         return answer
@@ -179,14 +182,18 @@ def measure_operations(api_token, api_session, api_requests, ops, samples):
 
         def api(caller):
             return lambda: caller.call(method, path, json=factory() if factory else None)
+        api_token.cpu_ms.clear()
         timings = timed_together({"api_token": api(api_token), "api_session": api(api_session),
                                   "api_requests": api(api_requests), "direct": direct}, samples)
-        row = {"operation": name, **timings, "backend_calls": api_token.backend_calls}
+        row = {"operation": name, **timings, "backend_calls": api_token.backend_calls,
+               "api_cpu_ms": statistics.median(api_token.cpu_ms) if api_token.cpu_ms else None}
         for label in ("token", "session", "requests"):
             row[f"ratio_{label}"] = row[f"api_{label}"]["median_ms"] / row["direct"]["median_ms"]
         rows.append(row)
+        cpu = f"{row['api_cpu_ms']:.2f}" if row["api_cpu_ms"] is not None else "-"
         print(f"  {name:38s} api {row['api_token']['median_ms']:7.1f} ms  "
               f"direct {row['direct']['median_ms']:7.1f} ms  ratio {row['ratio_token']:.2f}  "
+              f"session {row['ratio_session']:.2f}  API CPU {cpu} ms  "
               f"(requests {row['ratio_requests']:.2f}; {row['backend_calls']})", flush=True)
     return rows
 
@@ -416,15 +423,16 @@ def render(report):
         lines.append(f"{catalogue['images']} images")
         lines.append("| operation | API token median / p95 ms | API session median ms | "
                      "direct median / p95 ms | API/direct token (session) | "
-                     "API/direct via requests | backend calls per API call |")
-        lines.append("| --- | --- | --- | --- | --- | --- | --- |")
+                     "API/direct via requests | backend calls per API call | API CPU ms |")
+        lines.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for row in catalogue["operations"]:
             lines.append(
                 f"| {row['operation']} | {row['api_token']['median_ms']:.1f} / "
                 f"{row['api_token']['p95_ms']:.1f} | {row['api_session']['median_ms']:.1f} | "
                 f"{row['direct']['median_ms']:.1f} / {row['direct']['p95_ms']:.1f} | "
                 f"{row['ratio_token']:.2f} ({row['ratio_session']:.2f}) | "
-                f"{row['ratio_requests']:.2f} | {row['backend_calls']} |")
+                f"{row['ratio_requests']:.2f} | {row['backend_calls']} | "
+                f"{row['api_cpu_ms'] if row.get('api_cpu_ms') is None else round(row['api_cpu_ms'], 2)} |")
         lines.append("")
     if "throughput_get_image" in report:
         t = report["throughput_get_image"]

@@ -5,14 +5,15 @@ from django.middleware.csrf import get_token
 
 from . import auth, params
 from .errors import BadInput, LoginRequired
-from .rest import ApiView, ajax, caller_credentials, check_browser_request, register
+from .rest import ApiView, ajax, caller_credentials, register
 
 
 @register
 class Session(ApiView):
     url_regex = r"^auth/session/$"
 
-    @ajax(authenticated=False, parse_body=False)
+    # Reads nothing a page could abuse, and curl fetches its CSRF cookie here.
+    @ajax(login_required=False, browser_checks=False, parse_body=False)
     def get(self, request):
         """Who is logged in (401 if nobody); always sets the CSRF cookie."""
         get_token(request)
@@ -26,10 +27,9 @@ class Session(ApiView):
 class Login(ApiView):
     url_regex = r"^auth/login/$"
 
-    @ajax(authenticated=False, data_required=True)
+    @ajax(login_required=False, data_required=True)
     def post(self, request):
         """Authenticate with Keystone; the session then carries the login."""
-        check_browser_request(request)
         data = request.DATA
         for field in ("username", "password"):
             if not data.get(field):
@@ -49,13 +49,11 @@ class Login(ApiView):
 class Logout(ApiView):
     url_regex = r"^auth/logout/$"
 
-    @ajax(authenticated=False, parse_body=False)
+    @ajax(login_required=False, parse_body=False)
     def post(self, request):
         """Revoke the token at Keystone and end the session. 204 either way."""
         token = request.headers.get("X-Auth-Token")
         if token:
             auth.revoke_token(token)
             return None
-        if request.session.get(auth.SESSION_KEY):
-            check_browser_request(request)
         auth.logout(request)

@@ -1,7 +1,8 @@
 """JSON in, JSON out: the one decorator every API view method wears, and the
 registry that puts each view's ``url_regex`` beside the view.
 
-``ajax`` authenticates the caller, decodes the JSON body into
+``ajax`` authenticates the caller, applies the browser checks (XHR header and
+CSRF token) to callers without X-Auth-Token, decodes the JSON body into
 ``request.DATA``, calls the view method and turns what it returns into a
 response: a dict or list is 200 JSON, ``None`` is 204, a ready response passes
 through. Errors become JSON with the right status; an unexpected exception is
@@ -125,8 +126,6 @@ def authenticate(request):
     credentials = caller_credentials(request)
     if credentials is None:
         raise LoginRequired()
-    if credentials.via_session:
-        check_browser_request(request)
     return credentials
 
 
@@ -147,16 +146,21 @@ def parse_json_body(request, required):
     return data
 
 
-def ajax(authenticated=True, data_required=False, parse_body=True):
-    """Wrap a view method: auth, JSON body, response and error mapping."""
+def ajax(login_required=True, browser_checks=True, data_required=False, parse_body=True):
+    """Wrap a view method: auth, browser checks, JSON body, response and error
+    mapping. Each protection is declared on its own: ``login_required`` (401
+    without credentials) and ``browser_checks`` (a caller without X-Auth-Token,
+    i.e. one whose cookies act for it, must be our XHR with the CSRF token)."""
 
     def decorator(method):
         @functools.wraps(method)
         def wrapper(self, request, *args, **kwargs):
             request.credentials = None
             try:
-                if authenticated:
+                if login_required:
                     request.credentials = authenticate(request)
+                if browser_checks and "X-Auth-Token" not in request.headers:
+                    check_browser_request(request)
                 if parse_body:
                     request.DATA = parse_json_body(request, data_required)
                 result = method(self, request, *args, **kwargs)

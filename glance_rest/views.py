@@ -306,7 +306,7 @@ OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 class OpenApi(ApiView):
     url_regex = r"^glance/openapi\.json/$"
 
-    @ajax(authenticated=False, parse_body=False)
+    @ajax(login_required=False, browser_checks=False, parse_body=False)
     def get(self, request):
         """This API's OpenAPI 3 description (public: it holds no data)."""
         return HttpResponse(OPENAPI_PATH.read_bytes(), content_type="application/json")
