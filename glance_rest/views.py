@@ -1,16 +1,13 @@
 """The /api/glance/ views: Horizon's REST contract, each method a few lines
 over the glance wrapper."""
 
-import contextlib
-import json
 from pathlib import Path
 
-from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
 from . import glance as api
-from . import params, uploads
+from . import creation, params, uploads
 from .errors import ApiError, BadInput
 from .rest import ApiView, CreatedResponse, ajax, register
 
@@ -114,18 +111,7 @@ class Images(ApiView):
     def put(self, request):
         """Create an image from JSON: no data yet, from a URL, or for a direct upload."""
         glance = api.Glance(request.credentials)
-        data = request.DATA
-        attrs = params.image_attributes(data, glance.schema(), creating=True)
-        source_type = data.get("source_type")
-        if source_type == "url" and data.get("image_url") not in (None, ""):
-            return create_from_url(glance, attrs, data)
-        if source_type == "file-direct":
-            return create_for_direct_upload(glance, attrs, request.credentials.token)
-        if source_type not in (None, "", "url"):  # "url" with no URL yet: no data, as Horizon
-            raise BadInput("source_type", f"{source_type!r} is not url or file-direct "
-                                          "(upload files with POST multipart/form-data)")
-        image = api.image_create(glance, attrs)
-        return created(glance, image)
+        return created(glance, *creation.create_from_json(glance, request.DATA))
 
     def dispatch(self, request, *args, **kwargs):
         if request.method == "POST":
@@ -136,61 +122,9 @@ class Images(ApiView):
     @ajax(parse_body=False)
     def post(self, request):
         """Create an image and stream its data from multipart/form-data
-        (Horizon's legacy mode). Fields before the ``data`` part make the image;
-        without a disk_format among them the format is recognised from the data.
-        Fields after it (Horizon's client sends most there) are applied once the
-        data is in. 201 with the active image only once Glance holds the data; if
-        anything fails the new image is deleted and the error returned."""
-        if settings.IMAGES_UPLOAD_MODE != "legacy":
-            raise ApiError(403, f"Uploads through this API are disabled "
-                                f"(IMAGES_UPLOAD_MODE={settings.IMAGES_UPLOAD_MODE}).")
-        if request.content_type != "multipart/form-data":
-            raise ApiError(415, "Send the image as multipart/form-data with a 'data' file part.")
-        uploads.check_size(request)
+        (Horizon's legacy mode); 201 only once Glance holds the data."""
         glance = api.Glance(request.credentials)
-        schema = glance.schema()
-        form = uploads.MultipartStream(request)
-        image_id = None
-        with contextlib.ExitStack() as on_failure:
-            for name, _filename, chunks in form.files():
-                if name != "data" or image_id is not None:
-                    form.skip(chunks)
-                    continue
-                attrs = params.image_attributes(multipart_fields(form.fields), schema,
-                                                creating=True)
-                if "disk_format" not in attrs:
-                    # Horizon's client sends the file before the formats: take
-                    # them from the data, and check them against the fields later.
-                    chunks, detected = uploads.detect_format(chunks)
-                    attrs.update(params.formats_for(detected, schema))
-                image = api.image_create(glance, attrs)
-                image_id = image["id"]
-                on_failure.enter_context(deleted_on_failure(glance, image_id))
-                api.image_upload(glance, image_id, uploads.checked_chunks(chunks))
-            if image_id is None:
-                raise BadInput("data", "a file part named 'data' is required")
-            late = params.image_attributes(multipart_fields(form.fields), schema, creating=False)
-            for field in ("disk_format", "container_format"):
-                if field in late and late[field] != image[field]:
-                    raise BadInput(field, f"is {late[field]!r} but the data is "
-                                          f"{image[field]!r}; send {field} before the data part")
-            image = api.image_update(glance, image_id, late)
-        return created(glance, image)
-
-
-def multipart_fields(fields):
-    """Form fields, with Horizon's ``$$originalJSON`` restoring their types."""
-    original = fields.get("$$originalJSON")
-    if original is None:
-        return dict(fields)
-    try:
-        data = json.loads(original)
-    except ValueError:
-        raise BadInput("$$originalJSON", "is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise BadInput("$$originalJSON", "must be a JSON object")
-    data.pop("data", None)  # the browser's File object, serialised as {}
-    return data
+        return created(glance, creation.create_with_upload(glance, request))
 
 
 @register
@@ -202,8 +136,7 @@ class ImageData(ApiView):
     def put(self, request, image_id):
         """Stream an application/octet-stream body (Content-Length or chunked)
         into the image. On failure Glance leaves the image queued, without data."""
-        if settings.IMAGES_UPLOAD_MODE == "off":
-            raise ApiError(403, "Uploads through this API are disabled (IMAGES_UPLOAD_MODE=off).")
+        creation.check_upload_mode("any")
         if request.content_type != "application/octet-stream":
             raise ApiError(415, "Send the image data as application/octet-stream.")
         size = uploads.check_size(request)
@@ -231,46 +164,10 @@ class ImageData(ApiView):
         return response
 
 
-def created(glance, image, **extra):
+def created(glance, image, extra=None):
     body = api.image_to_dict(image, glance.schema(), extended=True)
-    body.update(extra)
+    body.update(extra or {})
     return CreatedResponse(image_location(image["id"]), body)
-
-
-@contextlib.contextmanager
-def deleted_on_failure(glance, image_id):
-    """Delete a just-created image if what follows fails: nothing half-made is left."""
-    try:
-        yield
-    except BaseException:
-        with contextlib.suppress(Exception):  # the first error is the one to report
-            api.image_delete(glance, image_id)
-        raise
-
-
-def create_from_url(glance, attrs, data):
-    url = data.get("image_url")
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise BadInput("image_url", "must be an http:// or https:// URL")
-    import_data = params.as_bool("import_data", data.get("import_data", False))
-    image = api.image_create(glance, attrs)
-    with deleted_on_failure(glance, image["id"]):
-        if import_data:
-            api.image_import_from_url(glance, image["id"], url)
-        else:
-            api.image_add_location(glance, image["id"], url)
-    return created(glance, api.image_get_raw(glance, image["id"]))
-
-
-def create_for_direct_upload(glance, attrs, token):
-    """Horizon's direct mode: the browser uploads straight to Glance with the
-    caller's token, which is why it must be enabled explicitly."""
-    if settings.IMAGES_UPLOAD_MODE != "direct":
-        raise ApiError(403, "Direct uploads are disabled (IMAGES_UPLOAD_MODE="
-                            f"{settings.IMAGES_UPLOAD_MODE}).")
-    image = api.image_create(glance, attrs)
-    return created(glance, image, upload_url=api.upload_url(glance, image["id"]),
-                   token_id=token)
 
 
 @register

@@ -1,0 +1,125 @@
+"""Creating an image: from JSON (no data yet, from a URL, or for the browser's
+direct upload) or with its data streamed from a multipart form.
+
+Each flow makes several Glance calls; whatever fails after the image exists
+deletes it again, so nothing half-made is left. Each returns the new image as
+Glance gives it (and, for direct uploads, what the browser needs).
+"""
+
+import contextlib
+import json
+
+from django.conf import settings
+
+from . import glance as api
+from . import params, uploads
+from .errors import ApiError, BadInput
+
+
+@contextlib.contextmanager
+def deleted_on_failure(glance, image_id):
+    """Delete a just-created image if what follows fails: nothing half-made is left."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):  # the first error is the one to report
+            api.image_delete(glance, image_id)
+        raise
+
+
+def check_upload_mode(wanted):
+    """Refuse an upload the deployment has disabled (IMAGES_UPLOAD_MODE)."""
+    mode = settings.IMAGES_UPLOAD_MODE
+    allowed = mode != "off" if wanted == "any" else mode == wanted
+    if not allowed:
+        raise ApiError(403, f"This kind of upload is disabled here (IMAGES_UPLOAD_MODE={mode}).")
+
+
+def create_from_json(glance, data):
+    """(image, extra response fields) for a PUT body: ``source_type`` url
+    (with a URL: web-download import or location; without one yet: no data,
+    as Horizon does), file-direct, or none (no data)."""
+    attrs = params.image_attributes(data, glance.schema(), creating=True)
+    source_type = data.get("source_type")
+    if source_type == "url" and data.get("image_url") not in (None, ""):
+        return create_from_url(glance, attrs, data), None
+    if source_type == "file-direct":
+        return create_for_direct_upload(glance, attrs)
+    if source_type not in (None, "", "url"):
+        raise BadInput("source_type", f"{source_type!r} is not url or file-direct "
+                                      "(upload files with POST multipart/form-data)")
+    return api.image_create(glance, attrs), None
+
+
+def create_from_url(glance, attrs, data):
+    url = data.get("image_url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise BadInput("image_url", "must be an http:// or https:// URL")
+    import_data = params.as_bool("import_data", data.get("import_data", False))
+    image = api.image_create(glance, attrs)
+    with deleted_on_failure(glance, image["id"]):
+        if import_data:
+            api.image_import_from_url(glance, image["id"], url)
+        else:
+            api.image_add_location(glance, image["id"], url)
+    return api.image_get_raw(glance, image["id"])
+
+
+def create_for_direct_upload(glance, attrs):
+    """Horizon's direct mode: the browser uploads straight to Glance with the
+    caller's token, which is why it must be enabled explicitly."""
+    check_upload_mode("direct")
+    image = api.image_create(glance, attrs)
+    return image, {"upload_url": api.upload_url(glance, image["id"]),
+                   "token_id": glance.credentials.token}
+
+
+def create_with_upload(glance, request):
+    """Create an image and stream its data from multipart/form-data. Fields
+    before the ``data`` part make the image; without a disk_format among them
+    the format is recognised from the data. Fields after it (Horizon's client
+    sends most there) are applied once the data is in."""
+    check_upload_mode("legacy")
+    if request.content_type != "multipart/form-data":
+        raise ApiError(415, "Send the image as multipart/form-data with a 'data' file part.")
+    uploads.check_size(request)
+    schema = glance.schema()
+    form = uploads.MultipartStream(request)
+    image = None
+    with contextlib.ExitStack() as on_failure:
+        for name, _filename, chunks in form.files():
+            if name != "data" or image is not None:
+                form.skip(chunks)
+                continue
+            attrs = params.image_attributes(multipart_fields(form.fields), schema, creating=True)
+            if "disk_format" not in attrs:
+                # Horizon's client sends the file before the formats: take
+                # them from the data, and check them against the fields later.
+                chunks, detected = uploads.detect_format(chunks)
+                attrs.update(params.formats_for(detected, schema))
+            image = api.image_create(glance, attrs)
+            on_failure.enter_context(deleted_on_failure(glance, image["id"]))
+            api.image_upload(glance, image["id"], uploads.checked_chunks(chunks))
+        if image is None:
+            raise BadInput("data", "a file part named 'data' is required")
+        late = params.image_attributes(multipart_fields(form.fields), schema, creating=False)
+        for field in ("disk_format", "container_format"):
+            if field in late and late[field] != image[field]:
+                raise BadInput(field, f"is {late[field]!r} but the data is "
+                                      f"{image[field]!r}; send {field} before the data part")
+        return api.image_update(glance, image["id"], late)
+
+
+def multipart_fields(fields):
+    """Form fields, with Horizon's ``$$originalJSON`` restoring their types."""
+    original = fields.get("$$originalJSON")
+    if original is None:
+        return dict(fields)
+    try:
+        data = json.loads(original)
+    except ValueError:
+        raise BadInput("$$originalJSON", "is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadInput("$$originalJSON", "must be a JSON object")
+    data.pop("data", None)  # the browser's File object, serialised as {}
+    return data
