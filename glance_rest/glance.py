@@ -25,11 +25,6 @@ from .errors import ApiError
 # Attributes Glance returns that are about where the data lives, shown by the
 # single-image GET only (Horizon's "extended attributes").
 EXTENDED_ATTRIBUTES = frozenset({"file", "locations", "schema", "self", "direct_url"})
-SORT_DIRS = ("asc", "desc")
-# The image attributes Glance 33 sorts by (others it refuses or ignores).
-IMAGE_SORT_KEYS = ("name", "status", "container_format", "disk_format", "size", "id",
-                   "created_at", "updated_at")
-NAMESPACE_SORT_KEYS = ("namespace", "created_at", "updated_at")
 # Glance refuses larger pages (api_limit_max).
 GLANCE_MAX_PAGE = 1000
 
@@ -154,13 +149,8 @@ def page(fetch, *, marker, sort_dir, paginate, reversed_order, page_size, limit)
     return items, has_more, has_prev
 
 
-def listing(fetch, sort_keys, *, marker, sort_key, sort_dir, paginate, reversed_order):
-    """Check the sort order, then fetch a page sized by the settings."""
-    if sort_key not in sort_keys:
-        raise ApiError(400, f"sort_key: {sort_key!r} is not one of {', '.join(sort_keys)}",
-                       field="sort_key")
-    if sort_dir not in SORT_DIRS:
-        raise ApiError(400, f"sort_dir: {sort_dir!r} is not asc or desc", field="sort_dir")
+def listing(fetch, *, marker, sort_dir, paginate, reversed_order, **_):
+    """A page sized by the settings (the options are checked by params.py)."""
     return page(fetch, marker=marker, sort_dir=sort_dir, paginate=paginate,
                 reversed_order=reversed_order, page_size=settings.API_RESULT_PAGE_SIZE,
                 limit=settings.API_RESULT_LIMIT)
@@ -181,54 +171,10 @@ def _fetch_all(glance, path, key, params, count, keep=None):
 
 
 # --- images ---------------------------------------------------------------------
-def _filter_value(value):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
-# Filters Glance wants as whole numbers (it answers 500 to some others).
-NUMERIC_FILTERS = ("size_min", "size_max", "min_disk", "min_ram")
-VISIBILITY_FILTERS = ("public", "private", "shared", "community", "all")
-# Page sizes are the API's to set (API_RESULT_PAGE_SIZE, API_RESULT_LIMIT).
-RESERVED_FILTERS = ("limit", "page_size")
-
-
-def check_filters(filters):
-    for key in RESERVED_FILTERS:
-        if key in filters:
-            raise ApiError(400, f"{key}: is set by the API (paginate uses API_RESULT_PAGE_SIZE)",
-                           field=key)
-
-
-def normalize_image_filters(filters):
-    """Horizon's filter spellings mapped to Glance v2's; None values dropped."""
-    check_filters(filters)
-    filters = dict(filters)
-    for key in NUMERIC_FILTERS:
-        value = filters.get(key)
-        if value is not None and not (isinstance(value, str) and value.isdigit()):
-            raise ApiError(400, f"{key}: {value!r} is not a whole number", field=key)
-    visibility = filters.get("visibility")
-    if visibility is not None and visibility not in VISIBILITY_FILTERS:
-        # Glance answers 500 to an empty one.
-        raise ApiError(400, f"visibility: {visibility!r} is not one of "
-                            f"{', '.join(VISIBILITY_FILTERS)}", field="visibility")
-    if "is_public" in filters:
-        is_public = filters.pop("is_public")
-        if is_public not in (True, False, None):
-            raise ApiError(400, f"is_public: {is_public!r} is not true or false",
-                           field="is_public")
-        if is_public is not None:
-            filters["visibility"] = "public" if is_public else "private"
-    if "property-owner_id" in filters:
-        filters["owner"] = filters.pop("property-owner_id")
-    return {k: _filter_value(v) for k, v in filters.items() if v is not None}
-
-
-def image_list(glance, *, filters, marker=None, sort_key="created_at", sort_dir="desc",
-               paginate=False, reversed_order=False):
-    filters = normalize_image_filters(filters)
+def image_list(glance, filters, options):
+    """A page of images: ``filters`` and ``options`` as params.image_listing
+    made them."""
+    sort_key = options["sort_key"]
 
     def fetch(marker, sort_dir, count):
         params = dict(filters)
@@ -248,9 +194,7 @@ def image_list(glance, *, filters, marker=None, sort_key="created_at", sort_dir=
                                     "to you)", field="marker") from None
             raise
 
-    raw, has_more, has_prev = listing(
-        fetch, IMAGE_SORT_KEYS, marker=marker, sort_key=sort_key, sort_dir=sort_dir,
-        paginate=paginate, reversed_order=reversed_order)
+    raw, has_more, has_prev = listing(fetch, **options)
     schema = glance.schema()
     return [image_to_dict(image, schema) for image in raw], has_more, has_prev
 
@@ -418,15 +362,14 @@ def upload_url(glance, image_id):
 
 
 # --- metadata definitions ---------------------------------------------------------
-def metadefs_namespace_list(glance, *, filters, resource_type=None, marker=None,
-                            sort_key="namespace", sort_dir="asc", paginate=False,
-                            reversed_order=False):
-    check_filters(filters)
-    filters = {k: _filter_value(v) for k, v in filters.items() if v is not None}
+def metadefs_namespace_list(glance, filters, options, resource_type=None,
+                            properties_target=None):
+    """A page of full namespaces: ``filters`` and ``options`` as
+    params.namespace_listing made them."""
+    sort_key = options["sort_key"]
     if resource_type:
-        filters["resource_types"] = resource_type
-    keep = _properties_target_filter(filters.pop("properties_target", None),
-                                     filters.get("resource_types"))
+        filters = dict(filters, resource_types=resource_type)
+    keep = _properties_target_filter(properties_target, filters.get("resource_types"))
 
     def fetch(marker, sort_dir, count):
         params = dict(filters, sort_key=sort_key, sort_dir=sort_dir)
@@ -434,9 +377,7 @@ def metadefs_namespace_list(glance, *, filters, resource_type=None, marker=None,
             params["marker"] = marker
         return _fetch_all(glance, "/v2/metadefs/namespaces", "namespaces", params, count, keep)
 
-    summaries, has_more, has_prev = listing(
-        fetch, NAMESPACE_SORT_KEYS, marker=marker, sort_key=sort_key, sort_dir=sort_dir,
-        paginate=paginate, reversed_order=reversed_order)
+    summaries, has_more, has_prev = listing(fetch, **options)
     query = f"?resource_type={urllib.parse.quote(resource_type)}" if resource_type else ""
     endpoint = glance.endpoint
 
@@ -466,8 +407,6 @@ def _properties_target_filter(target, resource_types):
     only when both are given."""
     if not target or not resource_types:
         return None
-    if not isinstance(target, str):
-        raise ApiError(400, "properties_target: give it once", field="properties_target")
     names = set(resource_types if isinstance(resource_types, list)
                 else resource_types.split(","))
 

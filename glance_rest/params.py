@@ -1,6 +1,7 @@
 """Typed request parameters: query strings and image bodies, checked before
 anything reaches Glance, with errors that name the field."""
 
+import dataclasses
 import re
 
 from .errors import BadInput
@@ -51,6 +52,97 @@ def split_query(query, keywords):
         else:
             filters[key] = values if len(values) > 1 else values[0]
     return filters, kwargs
+
+
+# --- listings ------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Listing:
+    """How one list endpoint reads its query string: its own keywords (every
+    other parameter is a Glance filter), the sort keys Glance takes, defaults."""
+
+    sort_keys: tuple
+    default_sort_key: str
+    default_sort_dir: str
+    keywords: frozenset = frozenset({"marker", "sort_dir", "sort_key", "paginate",
+                                     "reversed_order"})
+
+
+# The image attributes Glance 33 sorts by (others it refuses or ignores).
+IMAGES = Listing(("name", "status", "container_format", "disk_format", "size", "id",
+                  "created_at", "updated_at"), "created_at", "desc")
+NAMESPACES = Listing(("namespace", "created_at", "updated_at"), "namespace", "asc",
+                     Listing.keywords | {"resource_type", "properties_target"})
+SORT_DIRS = ("asc", "desc")
+# Page sizes are the API's to set (API_RESULT_PAGE_SIZE, API_RESULT_LIMIT).
+RESERVED_FILTERS = ("limit", "page_size")
+# Filters Glance wants as whole numbers (it answers 500 to some others).
+NUMERIC_FILTERS = ("size_min", "size_max", "min_disk", "min_ram")
+VISIBILITY_FILTERS = ("public", "private", "shared", "community", "all")
+
+
+def listing_query(query, listing):
+    """(Glance filters, paging options, other keywords) of a list request."""
+    filters, kwargs = split_query(query, listing.keywords)
+    for key in RESERVED_FILTERS:
+        if key in filters:
+            raise BadInput(key, "is set by the API (paginate uses API_RESULT_PAGE_SIZE)")
+    marker = kwargs.get("marker")
+    if marker is not None and not isinstance(marker, str):
+        raise BadInput("marker", "must be an id")
+    sort_key = kwargs.get("sort_key", listing.default_sort_key)
+    if sort_key not in listing.sort_keys:
+        raise BadInput("sort_key", f"{sort_key!r} is not one of {', '.join(listing.sort_keys)}")
+    sort_dir = kwargs.get("sort_dir", listing.default_sort_dir)
+    if sort_dir not in SORT_DIRS:
+        raise BadInput("sort_dir", f"{sort_dir!r} is not asc or desc")
+    options = {
+        "marker": marker, "sort_key": sort_key, "sort_dir": sort_dir,
+        "paginate": as_bool("paginate", kwargs.get("paginate", False)),
+        "reversed_order": as_bool("reversed_order", kwargs.get("reversed_order", False)),
+    }
+    return filters, options, kwargs
+
+
+def _glance_filters(filters):
+    return {k: ("true" if v else "false") if isinstance(v, bool) else v
+            for k, v in filters.items() if v is not None}
+
+
+def image_listing(query):
+    """(Glance filters, paging options) of GET /api/glance/images/, with
+    Horizon's filter spellings mapped to Glance v2's."""
+    filters, options, _ = listing_query(query, IMAGES)
+    for key in NUMERIC_FILTERS:
+        value = filters.get(key)
+        if value is not None and not (isinstance(value, str) and value.isdigit()):
+            raise BadInput(key, f"{value!r} is not a whole number")
+    visibility = filters.get("visibility")
+    if visibility is not None and visibility not in VISIBILITY_FILTERS:
+        # Glance answers 500 to an empty one.
+        raise BadInput("visibility", f"{visibility!r} is not one of "
+                                     f"{', '.join(VISIBILITY_FILTERS)}")
+    if "is_public" in filters:
+        is_public = filters.pop("is_public")
+        if is_public not in (True, False, None):
+            raise BadInput("is_public", f"{is_public!r} is not true or false")
+        if is_public is not None:
+            filters["visibility"] = "public" if is_public else "private"
+    if "property-owner_id" in filters:
+        filters["owner"] = filters.pop("property-owner_id")
+    return _glance_filters(filters), options
+
+
+def namespace_listing(query):
+    """(Glance filters, paging options, resource_type, properties_target) of
+    GET /api/glance/metadefs/namespaces/."""
+    filters, options, kwargs = listing_query(query, NAMESPACES)
+    resource_type = kwargs.get("resource_type")
+    if resource_type is not None and not isinstance(resource_type, str):
+        raise BadInput("resource_type", "must be a resource type name")
+    target = kwargs.get("properties_target")
+    if target is not None and not isinstance(target, str):
+        raise BadInput("properties_target", "must be a properties target name")
+    return _glance_filters(filters), options, resource_type, target
 
 
 def as_bool(field, value):

@@ -8,29 +8,12 @@ from django.utils.http import content_disposition_header
 
 from . import glance as api
 from . import creation, params, uploads
-from .errors import ApiError, BadInput
+from .errors import ApiError
 from .rest import ApiView, CreatedResponse, ajax, register
-
-LIST_KEYWORDS = frozenset({"marker", "sort_dir", "sort_key", "paginate", "reversed_order"})
-NAMESPACE_KEYWORDS = LIST_KEYWORDS | {"resource_type"}
 
 
 def image_location(image_id):
     return f"/api/glance/images/{image_id}/"
-
-
-def list_options(kwargs, default_key, default_dir):
-    """The listing keywords, typed; Horizon's defaults where absent."""
-    marker = kwargs.get("marker")
-    if marker is not None and not isinstance(marker, str):
-        raise BadInput("marker", "must be an id")
-    return {
-        "marker": marker,
-        "sort_key": kwargs.get("sort_key", default_key),
-        "sort_dir": kwargs.get("sort_dir", default_dir),
-        "paginate": params.as_bool("paginate", kwargs.get("paginate", False)),
-        "reversed_order": params.as_bool("reversed_order", kwargs.get("reversed_order", False)),
-    }
 
 
 def page_body(items, has_more, has_prev):
@@ -102,10 +85,8 @@ class Images(ApiView):
     @ajax()
     def get(self, request):
         """A page of images: ``{"items", "has_more_data", "has_prev_data"}``."""
-        filters, kwargs = params.split_query(request.GET, LIST_KEYWORDS)
-        return page_body(*api.image_list(
-            api.Glance(request.credentials), filters=filters,
-            **list_options(kwargs, "created_at", "desc")))
+        filters, options = params.image_listing(request.GET)
+        return page_body(*api.image_list(api.Glance(request.credentials), filters, options))
 
     @ajax(data_required=True)
     def put(self, request):
@@ -177,13 +158,9 @@ class MetadefsNamespaces(ApiView):
     @ajax()
     def get(self, request):
         """Full namespaces, properties prefixed for ``resource_type`` if given."""
-        filters, kwargs = params.split_query(request.GET, NAMESPACE_KEYWORDS)
-        resource_type = kwargs.get("resource_type")
-        if resource_type is not None and not isinstance(resource_type, str):
-            raise BadInput("resource_type", "must be a resource type name")
+        filters, options, resource_type, target = params.namespace_listing(request.GET)
         return page_body(*api.metadefs_namespace_list(
-            api.Glance(request.credentials), filters=filters, resource_type=resource_type,
-            **list_options(kwargs, "namespace", "asc")))
+            api.Glance(request.credentials), filters, options, resource_type, target))
 
 
 @register

@@ -70,10 +70,12 @@ def test_query_constants_and_repeated_filters():
 
 
 def test_horizon_filter_names_normalised():
-    assert glance.normalize_image_filters({"is_public": True, "property-owner_id": "p1"}) \
-        == {"visibility": "public", "owner": "p1"}
-    assert glance.normalize_image_filters({"is_public": None, "protected": False}) \
-        == {"protected": "false"}
+    filters, options = params.image_listing(QueryDict("is_public=true&property-owner_id=p1"))
+    assert filters == {"visibility": "public", "owner": "p1"}
+    assert options == {"marker": None, "sort_key": "created_at", "sort_dir": "desc",
+                       "paginate": False, "reversed_order": False}
+    filters, _ = params.image_listing(QueryDict("is_public=None&protected=false"))
+    assert filters == {"protected": "false"}
 
 
 # --- image bodies ------------------------------------------------------------
