@@ -144,6 +144,7 @@ LOGGING = {
         # keystoneauth logs request headers (tokens) at DEBUG: keep it quiet,
         # and urllib3's per-connection chatter with it.
         "keystoneauth": {"handlers": ["console"], "level": "WARNING"},
+        "glanceclient": {"handlers": ["console"], "level": "WARNING"},
         "urllib3": {"handlers": ["console"], "level": "WARNING"},
     },
 }
