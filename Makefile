@@ -27,7 +27,7 @@ $(STACK_VENV)/.installed: requirements-stack.txt
 # The embedded Keystone + Glance stack, then the API on 127.0.0.1:$(API_PORT).
 run: venvs
 	@$(VENV)/bin/python manage.py migrate --noinput -v0
-	@$(STACK_VENV)/bin/python -m glance_rest.stack run --api-port $(API_PORT) -- \
+	@$(STACK_VENV)/bin/python -m stack run --api-port $(API_PORT) -- \
 		$(VENV)/bin/gunicorn --bind 127.0.0.1:$(API_PORT) --workers 2 --threads 8 $(WORKER_CLASS) \
 		--no-control-socket --access-logfile - glance_rest.wsgi:application
 

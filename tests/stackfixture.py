@@ -1,6 +1,6 @@
 """An isolated embedded stack for the tests: its own temporary data folder and
 free ports, so tests never touch ``make run``'s data and two runs cannot
-collide. It is the same ``python -m glance_rest.stack run`` that ``make run``
+collide. It is the same ``python -m stack run`` that ``make run``
 uses, started as a child process."""
 
 import json
@@ -52,7 +52,7 @@ class StackProcess:
         return f"http://127.0.0.1:{self.glance_port}"
 
     def command(self):
-        return [STACK_PYTHON, "-m", "glance_rest.stack", "run",
+        return [STACK_PYTHON, "-m", "stack", "run",
                 "--data-dir", str(self.data_dir),
                 "--keystone-port", str(self.keystone_port),
                 "--glance-port", str(self.glance_port),

@@ -27,7 +27,7 @@ SCRIPT = textwrap.dedent("""
     images = client.get("/api/glance/images/")
     document = client.get("/api/glance/openapi.json")
     try:
-        import glance_rest.stack
+        import stack
         stack_installed = True
     except ImportError:
         stack_installed = False

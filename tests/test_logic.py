@@ -8,7 +8,7 @@ from django.http import QueryDict
 
 from glance_rest import glance, params
 from glance_rest.errors import BadInput, from_client_error, glance_message
-from glance_rest.stack import config
+from stack import config
 
 SCHEMA = glance.ImageSchema({"properties": {
     "name": {}, "disk_format": {"enum": [None, "raw", "qcow2", "vmdk", "vhd", "ami", "aki",

@@ -98,7 +98,7 @@ def test_taken_port_is_a_clear_error(tmp_path):
         holder.listen()
         taken = holder.getsockname()[1]
         result = subprocess.run(
-            [STACK_PYTHON, "-m", "glance_rest.stack", "run", "--data-dir", str(tmp_path / "d"),
+            [STACK_PYTHON, "-m", "stack", "run", "--data-dir", str(tmp_path / "d"),
              "--keystone-port", str(taken), "--glance-port", str(free_port())],
             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
@@ -107,7 +107,7 @@ def test_taken_port_is_a_clear_error(tmp_path):
 
 def test_bad_port_setting_is_refused(tmp_path):
     result = subprocess.run(
-        [STACK_PYTHON, "-m", "glance_rest.stack", "run", "--data-dir", str(tmp_path / "d")],
+        [STACK_PYTHON, "-m", "stack", "run", "--data-dir", str(tmp_path / "d")],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
         env={**os.environ, "STACK_GLANCE_PORT": "ninety"})
     assert result.returncode == 2

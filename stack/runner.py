@@ -23,7 +23,7 @@ from . import config
 # Everything this module runs comes from the stack virtualenv it runs in.
 VENV_BIN = Path(sys.executable).parent
 VENV_ETC = Path(sys.prefix) / "etc"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 STATE_VERSION = 1
 
 
@@ -241,7 +241,7 @@ class Stack:
 
     def start_keystone(self):
         server = Server("Keystone", self.layout.keystone_port,
-                        "glance_rest.stack.keystone_wsgi:application",
+                        "stack.keystone_wsgi:application",
                         self.layout.log_dir / "keystone.log",
                         env={"OS_KEYSTONE_CONFIG_DIR": str(self.layout.keystone_conf.parent)})
         self.servers.append(server)

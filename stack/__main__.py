@@ -1,4 +1,4 @@
-"""Command line: ``python -m glance_rest.stack run [-- COMMAND ...]``.
+"""Command line: ``python -m stack run [-- COMMAND ...]``.
 
 Starts the stack, writes what clients need to ``--ready-file`` (JSON), then
 either waits for Ctrl-C / SIGTERM or runs COMMAND with the stack's
@@ -23,7 +23,7 @@ def _terminate(signum, frame):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m glance_rest.stack")
+    parser = argparse.ArgumentParser(prog="python -m stack")
     sub = parser.add_subparsers(dest="action", required=True)
     run = sub.add_parser("run", help="start the stack and keep it up")
     run.add_argument("--data-dir", default=os.environ.get("STACK_DATA_DIR", ".stack"),
@@ -48,7 +48,7 @@ def parse_args(argv):
 
 
 def print_token(args):
-    """A token for curl: ``TOKEN=$(python -m glance_rest.stack token demo)``."""
+    """A token for curl: ``TOKEN=$(python -m stack token demo)``."""
     from keystoneauth1 import session
     from keystoneauth1.identity import v3
 
@@ -74,7 +74,7 @@ glance-rest is starting on {api}/api/glance/
   Passwords: {info['clouds_yaml']}
     (OS_CLIENT_CONFIG_FILE={info['clouds_yaml']} OS_CLOUD=devstack openstack image list)
 Try:
-  TOKEN=$(.venv-stack/bin/python -m glance_rest.stack token demo)
+  TOKEN=$(.venv-stack/bin/python -m stack token demo)
   curl -s -H "X-Auth-Token: $TOKEN" {api}/api/glance/images/
   curl -s -H "X-Auth-Token: $TOKEN" -X PUT -H 'Content-Type: application/json' \\
        -d '{{"name": "hello", "disk_format": "raw"}}' {api}/api/glance/images/
