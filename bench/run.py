@@ -29,6 +29,7 @@ import urllib3
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.helpers import browser_login  # noqa: E402
 from tests.stackfixture import ApiServer, StackProcess  # noqa: E402
 
 RESOURCE_TYPE = "OS::Glance::Image"
@@ -74,16 +75,10 @@ class ApiCaller:
 
     @classmethod
     def logged_in(cls, base, username, password):
-        http = requests.Session()
-        http.get(base + "/api/auth/session/")
-        headers = {"X-Requested-With": "XMLHttpRequest",
-                   "X-CSRFToken": http.cookies["csrftoken"]}
-        answer = http.post(base + "/api/auth/login/", headers=headers,
-                           json={"username": username, "password": password})
+        http, headers, answer = browser_login(base, username, password)
         answer.raise_for_status()
         cookies = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
-        return cls(base, {**headers, "X-CSRFToken": http.cookies["csrftoken"],
-                          "Cookie": cookies})
+        return cls(base, {**headers, "Cookie": cookies})
 
     def call(self, method, path, json=None):
         headers, body = self.headers, None

@@ -6,6 +6,22 @@ import uuid
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 
+def browser_login(base_url, username, password):
+    """Log in as a browser does, over HTTP: fetch the CSRF cookie, then POST the
+    login as XHR. Returns (requests session holding the cookies, the headers a
+    browser's next calls send). The login's answer is checked by the caller."""
+    import requests
+
+    http = requests.Session()
+    http.get(base_url + "/api/auth/session/", timeout=30)
+    headers = {"X-Requested-With": "XMLHttpRequest", "X-CSRFToken": http.cookies["csrftoken"]}
+    answer = http.post(base_url + "/api/auth/login/", headers=headers, timeout=30,
+                       json={"username": username, "password": password})
+    # Django rotates the CSRF token at login.
+    headers["X-CSRFToken"] = http.cookies.get("csrftoken", headers["X-CSRFToken"])
+    return http, headers, answer
+
+
 def unique(prefix="t"):
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from tests import tally
+from tests.helpers import browser_login
 from tests.stackfixture import ApiServer, StackProcess
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
@@ -115,11 +116,7 @@ def test_keystone_down_then_back(faulty):
     # A new token cannot be validated; a login cannot be made.
     answer, took = call(server, "gAAAAAB-not-yet-seen-token")
     assert answer.status_code == 503 and took < TIMEOUT + 2
-    http = requests.Session()
-    http.get(server.url + "/api/auth/session/", timeout=30)
-    login = http.post(server.url + "/api/auth/login/", timeout=30, json={
-        "username": "demo", "password": stack.passwords["demo"]}, headers={
-        "X-Requested-With": "XMLHttpRequest", "X-CSRFToken": http.cookies["csrftoken"]})
+    _, _, login = browser_login(server.url, "demo", stack.passwords["demo"])
     assert login.status_code == 503
     assert "cannot be reached" in login.json()["error"]["message"]
     # A token validated before goes on working for reads (Glance caches it too).

@@ -11,19 +11,15 @@ import time
 import pytest
 import requests
 
+from tests import helpers
 from tests.stackfixture import APP_BIN, ROOT, ApiServer, free_port
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 
 def browser_login(server, stack, user="demo"):
-    http = requests.Session()
-    http.get(server.url + "/api/auth/session/", timeout=30)
-    headers = {"X-Requested-With": "XMLHttpRequest", "X-CSRFToken": http.cookies["csrftoken"]}
-    answer = http.post(server.url + "/api/auth/login/", headers=headers, timeout=30,
-                       json={"username": user, "password": stack.passwords[user]})
+    http, headers, answer = helpers.browser_login(server.url, user, stack.passwords[user])
     assert answer.status_code == 200, answer.text
-    headers["X-CSRFToken"] = http.cookies["csrftoken"]
     return http, headers
 
 

@@ -1,0 +1,68 @@
+"""backend.py: the pooled connection to Glance through glanceclient."""
+
+import pytest
+
+from glance_rest.errors import from_client_error
+
+
+class _ClosesReusedConnections:
+    """An HTTP server that answers the first request on each connection and
+    closes the connection when a second one arrives on it, as a server whose
+    keep-alive timeout ends just as the client reuses the connection."""
+
+    def __init__(self):
+        import socket
+        import threading
+
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen()
+        self.port = self.listener.getsockname()[1]
+        self.answered = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        import threading
+
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
+
+    def _connection(self, conn):
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            body = b'{"ok": true}'
+            self.answered += 1  # before the answer: the client checks it after
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            conn.recv(65536)  # the next request on this connection: closed unanswered
+
+    def close(self):
+        self.listener.close()
+
+
+def test_a_read_is_sent_again_when_glance_drops_a_reused_connection():
+    from glanceclient import exc as g
+
+    from glance_rest.backend import glance_client
+
+    server = _ClosesReusedConnections()
+    try:
+        client = glance_client(f"http://127.0.0.1:{server.port}", "token")
+        for _ in range(3):
+            assert client.http_client.get("/v2/images")[1] == {"ok": True}
+        assert server.answered == 3
+        # A change is never sent twice: the dropped connection is an error.
+        with pytest.raises(g.CommunicationError) as raised:
+            client.http_client.patch("/v2/images/x", data="[]")
+        assert from_client_error(raised.value).status == 503
+    finally:
+        server.close()
