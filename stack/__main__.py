@@ -37,6 +37,9 @@ def parse_args(argv):
     run.add_argument("--plain-glance-port", type=int, default=None,
                      help="also run a Glance without schema-image.json, in region "
                           f"{config.PLAIN_REGION} (for the tests)")
+    run.add_argument("--cors-origin", action="append", default=[],
+                     help="a browser origin Glance accepts cross-origin calls from "
+                          "(repeatable; --api-port adds the API's own)")
     run.add_argument("--ready-file", help="write the stack's URLs here (JSON) once it answers")
     run.add_argument("--api-port", type=int, help="print how to use the API on this port")
     run.add_argument("command", nargs="*", help="run this once ready (after --)")
@@ -104,6 +107,9 @@ def main(argv=None):
                 "STACK_GLANCE_PORT", config.DEFAULT_GLANCE_PORT),
             import_ports=tuple(args.import_port),
             plain_glance_port=args.plain_glance_port,
+            cors_origins=tuple(args.cors_origin) + (
+                (f"http://{config.HOST}:{args.api_port}", f"http://localhost:{args.api_port}")
+                if args.api_port else ()),
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

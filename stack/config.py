@@ -50,6 +50,9 @@ class Layout:
     import_ports: tuple = ()
     # Port of the second, schemaless Glance (None: not started).
     plain_glance_port: int = None
+    # Browser origins Glance answers cross-origin requests from (CORS): where
+    # the API serves pages that upload straight to Glance (direct mode).
+    cors_origins: tuple = ()
 
     @property
     def keystone_url(self):
@@ -201,6 +204,8 @@ def glance_api_conf(layout, socket_dir, service_password, paste_ini):
         },
         "oslo_concurrency": {"lock_path": layout.path("locks")},
         "oslo_policy": {"enforce_new_defaults": "true", "enforce_scope": "true"},
+        **({"cors": {"allowed_origin": ",".join(layout.cors_origins)}}
+           if layout.cors_origins else {}),
     })
 
 
@@ -228,6 +233,14 @@ SCHEMA_IMAGE = {
 
 def schema_image_json():
     return json.dumps(SCHEMA_IMAGE, indent=4) + "\n"
+
+
+def glance_paste_ini(wheel_ini, api_conf):
+    """Glance's own paste pipeline, its CORS filter told where glance-api.conf
+    is: that filter reads its options on its own, from the default config
+    folders only (/etc/glance, ...), not from OS_GLANCE_CONFIG_DIR."""
+    return wheel_ini.replace("oslo_config_project = glance\n",
+                             f"oslo_config_project = glance\noslo_config_file = {api_conf}\n")
 
 
 def clouds_yaml(layout, passwords):

@@ -201,16 +201,18 @@ class Stack:
                        "glance/staging", "glance/tasks", "glance/cache"):
             layout.path(folder).mkdir(parents=True, exist_ok=True)
         layout.keystone_conf.write_text(config.keystone_conf(layout, self.socket_dir))
-        glance = config.glance_api_conf(
-            layout, self.socket_dir, self.passwords[config.GLANCE_SERVICE_USER],
-            VENV_ETC / "glance" / "glance-api-paste.ini")
         conf_dirs = [layout.glance_conf_dir]
         if layout.plain_glance_port:
             conf_dirs.append(layout.plain_glance_conf_dir)
+        wheel_ini = (VENV_ETC / "glance" / "glance-api-paste.ini").read_text()
         for conf_dir in conf_dirs:
             conf_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(conf_dir / "glance-api.conf", os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                         0o600)
+            api_conf = conf_dir / "glance-api.conf"
+            paste_ini = conf_dir / "glance-api-paste.ini"
+            paste_ini.write_text(config.glance_paste_ini(wheel_ini, api_conf))
+            glance = config.glance_api_conf(
+                layout, self.socket_dir, self.passwords[config.GLANCE_SERVICE_USER], paste_ini)
+            fd = os.open(api_conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as out:
                 out.write(glance)
         # As devstack and the distribution packages do: Glance's standard

@@ -53,6 +53,18 @@ def api_server(stack, tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def direct_api_server(stack, tmp_path_factory):
+    """The API in Horizon's direct upload mode, on the origin Glance allows."""
+    from tests.stackfixture import ApiServer
+
+    server = ApiServer(stack, tmp_path_factory.mktemp("api-direct"), workers=1,
+                       port=stack.direct_api_port,
+                       extra_env={"IMAGES_UPLOAD_MODE": "direct"}).start()
+    yield server
+    server.stop()
+
+
 def pytest_terminal_summary(terminalreporter):
     from tests import tally
 
@@ -65,7 +77,12 @@ CHROMIUM = "/usr/bin/chromium"
 # Debian's Chromium, as root, on a machine whose only network is loopback.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+                 "--disable-sync",
+                 # The Horizon harness page is fulfilled by Playwright, not fetched
+                 # from the loopback server whose origin it has, so Chromium would
+                 # take it for a public page reaching into loopback (Glance).
+                 "--disable-features=LocalNetworkAccessChecks,"
+                 "BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessRespectPreflightResults"]
 
 
 @pytest.fixture(scope="session")

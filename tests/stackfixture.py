@@ -38,6 +38,9 @@ class StackProcess:
         self.import_port = import_port or free_port()
         # A second Glance without schema-image.json, in region RegionTwo.
         self.plain_glance_port = free_port() if plain_glance else None
+        # An API server in direct-upload mode, whose pages Glance accepts
+        # cross-origin uploads from (its port is chosen before Glance starts).
+        self.direct_api_port = free_port()
         self.ready_file = self.data_dir.parent / f"{self.data_dir.name}.ready.json"
         self.output = self.data_dir.parent / f"{self.data_dir.name}.out.log"
         self.process = None
@@ -57,7 +60,8 @@ class StackProcess:
                 "--keystone-port", str(self.keystone_port),
                 "--glance-port", str(self.glance_port),
                 "--import-port", str(self.import_port),
-                "--ready-file", str(self.ready_file)] + (
+                "--ready-file", str(self.ready_file),
+                "--cors-origin", f"http://127.0.0.1:{self.direct_api_port}"] + (
                     ["--plain-glance-port", str(self.plain_glance_port)]
                     if self.plain_glance_port else [])
 
@@ -113,10 +117,10 @@ APP_BIN = Path(os.environ.get("APP_VENV_BIN", str(ROOT / ".venv" / "bin")))
 class ApiServer:
     """The API under gunicorn, as in production, pointed at a test stack."""
 
-    def __init__(self, stack, folder, workers=2, extra_env=None):
+    def __init__(self, stack, folder, workers=2, extra_env=None, port=None):
         self.stack = stack
         self.folder = Path(folder)
-        self.port = free_port()
+        self.port = port or free_port()
         self.workers = workers
         self.tmpdir = self.folder / "tmp"
         self.log = self.folder / "api.log"

@@ -244,3 +244,33 @@ def test_refusals_reach_horizons_error_path(horizon, stack):
         return response === undefined ? null : response.status;
     }""")
     assert answer == {"result": None, "toasts": ["Unable to retrieve the image."]}
+
+
+def test_create_image_by_direct_upload(browser, direct_api_server, stack):
+    """Create Image, source File in direct mode: the API creates the image and
+    hands out Glance's URL and the token; Horizon's service then PUTs the file
+    to Glance itself, cross-origin (Glance's CORS allows the API's origin)."""
+    context = browser.new_context()
+    try:
+        page = open_page(context, direct_api_server.url)
+        log_in(page, stack)
+        payload = b"direct from the browser " * 4000
+        answer = call(page, """async (name, bytes) => {
+            const file = new File([new Uint8Array(bytes)], "disk.raw");
+            const model = {source_type: "file-direct", image_url: "", data: file,
+                           is_copying: false, protected: false, min_disk: 0, min_ram: 0,
+                           container_format: "", disk_format: "raw", visibility: "private",
+                           name: name};
+            const response = await glance.createImage(model, () => {});
+            return {status: response.status, id: response.data.id,
+                    upload_url: response.data.upload_url};
+        }""", unique("hz-direct"), list(payload))
+        assert answer["toasts"] == [], answer
+        result = answer["result"]
+        assert result["status"] == 201
+        assert result["upload_url"].startswith(stack.glance_url)
+        stored = stack.glance("demo").images.get(result["id"])
+        assert stored.status == "active"
+        assert stored.os_hash_value == hashlib.sha512(payload).hexdigest()
+    finally:
+        context.close()
