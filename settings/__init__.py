@@ -6,6 +6,7 @@ API_RESULT_LIMIT, ...), so an operator's knowledge carries over. The README's
 """
 
 import os
+import urllib.parse
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -86,12 +87,38 @@ APPEND_SLASH = False
 USE_TZ = True
 TIME_ZONE = "UTC"
 
-DATABASES = {
-    "default": {
+def postgresql_from_url(url):
+    """Django's settings for postgresql://user:password@host:port/name
+    (``?host=/socket/folder`` for a Unix socket)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql") or not parts.path.strip("/"):
+        raise ImproperlyConfigured("DATABASE_URL must be postgresql://user:password@host:port/"
+                                   "name (SQLite is the default without it)")
+    query = dict(urllib.parse.parse_qsl(parts.query))
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": urllib.parse.unquote(parts.path.strip("/")),
+        "USER": urllib.parse.unquote(parts.username or ""),
+        "PASSWORD": urllib.parse.unquote(parts.password or ""),
+        "HOST": parts.hostname or query.get("host", ""),
+        "PORT": str(parts.port or ""),
+    }
+
+
+# Django's own database holds the sessions: SQLite by default, or PostgreSQL
+# from DATABASE_URL, which several API hosts can share.
+if env_str("DATABASE_URL"):
+    _database = postgresql_from_url(env_str("DATABASE_URL"))
+else:
+    _database = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": env_str("GLANCE_REST_DB", str(BASE_DIR / ".stack" / "glance-rest.sqlite3")),
         # IMMEDIATE avoids "database is locked" when two requests write sessions.
         "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+    }
+DATABASES = {
+    "default": {
+        **_database,
         # Keep connections between requests: session reads are on the hot path.
         "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 300),
         "CONN_HEALTH_CHECKS": True,

@@ -186,7 +186,8 @@ class Stack:
             raise StackError("PostgreSQL", f"could not start: {exc}",
                              log_tail(self.layout.pgdata / "log")) from exc
         existing = self.postgres.psql("select datname from pg_database;")
-        for name in ("keystone", "glance"):
+        # glance_rest: a database for the API's own sessions (DATABASE_URL).
+        for name in ("keystone", "glance", "glance_rest"):
             if f" {name}\n" not in existing:
                 self.postgres.psql(f"create database {name};")
 
@@ -318,6 +319,8 @@ class Stack:
             "glance_url": self.layout.glance_url,
             "region": config.REGION,
             "image_endpoints": self.layout.image_endpoints(),
+            # For the API's DATABASE_URL (PostgreSQL over its Unix socket).
+            "api_database_url": f"postgresql://postgres@/glance_rest?host={self.socket_dir}",
             "clouds_yaml": str(self.layout.clouds_yaml),
             "secrets_file": str(self.layout.secrets_file),
             "log_dir": str(self.layout.log_dir),

@@ -135,6 +135,28 @@ def test_two_api_instances_share_sessions_and_validated_tokens(stack, tmp_path, 
         second.stop()
 
 
+def test_two_api_hosts_share_sessions_in_postgresql(stack, tmp_path):
+    """DATABASE_URL: two API instances (own folders, no SQLite file in common)
+    keep Django's sessions in one PostgreSQL (the stack's server)."""
+    env = {"DATABASE_URL": stack.info["api_database_url"]}
+    first = ApiServer(stack, tmp_path / "first", workers=1, extra_env=env).start()
+    second = ApiServer(stack, tmp_path / "second", workers=1, extra_env=env).start()
+    try:
+        http, headers = browser_login(first, stack, "alt_demo")
+        who = http.get(second.url + "/api/auth/session/", headers=headers, timeout=30).json()
+        assert who["user"]["name"] == "alt_demo"
+        images = http.get(second.url + "/api/glance/images/", headers=headers, timeout=30)
+        assert images.status_code == 200
+        assert not list((tmp_path / "first").glob("*.sqlite3"))
+        assert http.post(second.url + "/api/auth/logout/", headers=headers,
+                         timeout=30).status_code == 204
+        gone = http.get(first.url + "/api/glance/images/", headers=headers, timeout=30)
+        assert gone.status_code == 401
+    finally:
+        first.stop()
+        second.stop()
+
+
 def test_expired_login_is_401_and_ends_the_session(api_server, stack):
     """A session whose token has expired: 401 saying so, and the session is gone."""
     http, headers = browser_login(api_server, stack)
