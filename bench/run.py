@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.helpers import browser_login  # noqa: E402
-from tests.stackfixture import ApiServer, StackProcess  # noqa: E402
+from stack.testing import ApiServer, StackProcess  # noqa: E402
 
 RESOURCE_TYPE = "OS::Glance::Image"
 

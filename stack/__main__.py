@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from . import config
-from .runner import Stack, StackError, _die_with_parent
+from .runner import Stack, StackError, _die_with_parent, stop_process
 
 
 def _terminate(signum, frame):
@@ -135,9 +135,7 @@ def main(argv=None):
             try:
                 return child.wait()
             finally:
-                if child.poll() is None:
-                    os.killpg(child.pid, signal.SIGTERM)
-                    child.wait()
+                stop_process(child)
         print("Press Ctrl-C to stop.", flush=True)
         while True:
             signal.pause()

@@ -67,6 +67,24 @@ def _die_with_parent():
     libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def stop_process(process, timeout=30, group=True, sig=signal.SIGTERM):
+    """Stop a child (its whole process group when it leads one): ``sig``, then
+    SIGKILL if it is not gone within ``timeout`` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    try:
+        if group:
+            os.killpg(process.pid, sig)
+        else:
+            process.send_signal(sig)
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass
+
+
 def http_answers(url, timeout=2.0):
     """True when url answers HTTP at all (any status)."""
     try:
@@ -119,16 +137,7 @@ class Server:
                          log_tail(self.log_path))
 
     def stop(self, timeout=15):
-        if self.process is None or self.process.poll() is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        except ProcessLookupError:
-            pass
+        stop_process(self.process, timeout)
 
 
 class Stack:

@@ -3,7 +3,7 @@ pointed at it."""
 
 import pytest
 
-from tests.stackfixture import REGION, StackProcess
+from stack.testing import REGION, StackProcess
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +46,7 @@ def api(api_settings, tokens, db):
 @pytest.fixture(scope="session")
 def api_server(stack, tmp_path_factory):
     """The API under gunicorn (2 workers) against the test stack."""
-    from tests.stackfixture import ApiServer
+    from stack.testing import ApiServer
 
     server = ApiServer(stack, tmp_path_factory.mktemp("api")).start()
     yield server
@@ -56,7 +56,7 @@ def api_server(stack, tmp_path_factory):
 @pytest.fixture(scope="session")
 def direct_api_server(stack, tmp_path_factory):
     """The API in Horizon's direct upload mode, on the origin Glance allows."""
-    from tests.stackfixture import ApiServer
+    from stack.testing import ApiServer
 
     server = ApiServer(stack, tmp_path_factory.mktemp("api-direct"), workers=1,
                        port=stack.direct_api_port,

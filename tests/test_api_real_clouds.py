@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from tests.helpers import patch_json, put_json, unique
-from tests.stackfixture import PLAIN_REGION, REGION
+from stack.testing import PLAIN_REGION, REGION
 
 pytestmark = pytest.mark.stack
 IMAGES = "/api/glance/images/"

@@ -13,7 +13,8 @@ import requests
 
 from tests import tally
 from tests.helpers import browser_login
-from tests.stackfixture import ApiServer, StackProcess
+from stack.runner import stop_process
+from stack.testing import ApiServer, StackProcess
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 TIMEOUT = 3  # the API's OPENSTACK_TIMEOUT here
@@ -28,9 +29,7 @@ def faulty(tmp_path_factory):
     restarted = []
     yield stack, server, restarted
     for process in restarted:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(30)
+        stop_process(process)
     server.stop()
     stack.stop()
 

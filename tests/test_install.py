@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from tests.stackfixture import REGION, ROOT
+from stack.testing import REGION, ROOT
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 

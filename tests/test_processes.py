@@ -12,7 +12,8 @@ import pytest
 import requests
 
 from tests import helpers
-from tests.stackfixture import APP_BIN, ROOT, ApiServer, free_port
+from stack.runner import stop_process
+from stack.testing import APP_BIN, ROOT, ApiServer, free_port
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
@@ -75,8 +76,7 @@ def redis_server(tmp_path):
             assert time.monotonic() < deadline, "redis-server did not start"
             time.sleep(0.1)
     yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(10)
+    stop_process(process, timeout=10, group=False)
 
 
 def test_redis_sessions_across_workers(stack, tmp_path, redis_server):

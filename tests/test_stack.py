@@ -13,7 +13,7 @@ import pytest
 import requests
 from glanceclient import exc as glance_exc
 
-from tests.stackfixture import ROOT, STACK_PYTHON, StackProcess, free_port
+from stack.testing import ROOT, STACK_PYTHON, StackProcess, free_port
 
 pytestmark = pytest.mark.stack
 

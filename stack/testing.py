@@ -1,7 +1,8 @@
-"""An isolated embedded stack for the tests: its own temporary data folder and
-free ports, so tests never touch ``make run``'s data and two runs cannot
-collide. It is the same ``python -m stack run`` that ``make run``
-uses, started as a child process."""
+"""The stack and the API as the tests and the bench start them (imported from
+the API's virtualenv, not the stack's): an isolated embedded stack with its
+own temporary data folder and free ports, so tests never touch ``make run``'s
+data and two runs cannot collide. It is the same ``python -m stack run`` that
+``make run`` uses, started as a child process."""
 
 import json
 import os
@@ -14,6 +15,8 @@ from pathlib import Path
 from glanceclient import Client as GlanceClient
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
+
+from stack.runner import stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK_PYTHON = os.environ.get("STACK_PYTHON", str(ROOT / ".venv-stack" / "bin" / "python"))
@@ -83,13 +86,8 @@ class StackProcess:
         return self
 
     def stop(self, timeout=60, sig=signal.SIGTERM):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        # The stack's own command stops its servers on this signal.
+        stop_process(self.process, timeout, group=False, sig=sig)
 
     @property
     def passwords(self):
@@ -165,10 +163,4 @@ class ApiServer:
                 time.sleep(0.2)
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process(self.process)
