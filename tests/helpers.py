@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 import uuid
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,6 +21,17 @@ def browser_login(base_url, username, password):
     # Django rotates the CSRF token at login.
     headers["X-CSRFToken"] = http.cookies.get("csrftoken", headers["X-CSRFToken"])
     return http, headers, answer
+
+
+def wait_for_status(glance, image_id, status="active", timeout=60):
+    """The image as Glance holds it once it reaches ``status`` (asserts in time)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        image = glance.images.get(image_id)
+        if image.status == status:
+            return image
+        assert time.monotonic() < deadline, f"{image_id} is {image.status}, not {status}"
+        time.sleep(0.5)
 
 
 def unique(prefix="t"):

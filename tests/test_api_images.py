@@ -2,13 +2,12 @@
 
 import hashlib
 import io
-import time
 import uuid
 
 import pytest
 from glanceclient import exc as glance_exc
 
-from tests.helpers import FileServer, patch_json, put_json, unique
+from tests.helpers import FileServer, patch_json, put_json, unique, wait_for_status
 
 pytestmark = pytest.mark.stack
 IMAGES = "/api/glance/images/"
@@ -186,12 +185,7 @@ def test_create_by_web_download_import(api, stack, tmp_path):
             "name": unique(), "disk_format": "raw", "source_type": "url",
             "image_url": server.url("disk.raw"), "import_data": True})
         assert answer.status_code == 201, answer.content
-        image_id = answer.json()["id"]
-        deadline = time.monotonic() + 60
-        while stack.glance("demo").images.get(image_id).status != "active":
-            assert time.monotonic() < deadline, "import did not finish"
-            time.sleep(0.5)
-    stored = stack.glance("demo").images.get(image_id)
+        stored = wait_for_status(stack.glance("demo"), answer.json()["id"])
     assert stored.os_hash_value == hashlib.sha512(payload).hexdigest()
 
 

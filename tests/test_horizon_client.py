@@ -7,12 +7,11 @@ its wizards save through), then reads what Glance holds directly.
 
 import hashlib
 import io
-import time
 import uuid
 
 import pytest
 
-from tests.helpers import FileServer, unique
+from tests.helpers import FileServer, unique, wait_for_status
 from tests.horizon_page import log_in, open_page
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
@@ -97,12 +96,7 @@ def test_create_image_from_a_url(horizon, stack, tmp_path):
             return {status: response.status, id: response.data.id};
         }""", unique("hz-url"), server.url("disk.raw"))
         assert answer["toasts"] == [] and answer["result"]["status"] == 201
-        image_id = answer["result"]["id"]
-        deadline = time.monotonic() + 60
-        while stack.glance("demo").images.get(image_id).status != "active":
-            assert time.monotonic() < deadline, "the import did not finish"
-            time.sleep(0.5)
-    stored = stack.glance("demo").images.get(image_id)
+        stored = wait_for_status(stack.glance("demo"), answer["result"]["id"])
     assert stored.os_hash_value == hashlib.sha512(payload).hexdigest()
 
 
