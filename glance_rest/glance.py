@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from glanceclient import exc as glance_exc
 
-from . import backend
+from . import backend, uploads
 from .errors import ApiError
 
 # Attributes Glance returns that are about where the data lives, shown by the
@@ -329,21 +329,10 @@ def image_import_from_url(glance, image_id, url):
     glance.client.images.image_import(_quote(image_id), method="web-download", uri=url)
 
 
-class _ChunkReader:
-    """The ``read`` glanceclient wants of an upload, over an iterator of
-    chunks: each read is the next chunk, whatever size is asked for."""
-
-    def __init__(self, chunks):
-        self._chunks = iter(chunks)
-
-    def read(self, size=-1):
-        return next(self._chunks, b"")
-
-
 def image_upload(glance, image_id, chunks, size=None):
     """Send ``chunks`` (an iterable of bytes) to Glance as they come (chunked;
     Glance is told the size when it is known)."""
-    glance.client.images.upload(_quote(image_id), _ChunkReader(chunks), image_size=size)
+    glance.client.images.upload(_quote(image_id), uploads.ChunkReader(chunks), image_size=size)
 
 
 def image_download(glance, image_id):

@@ -160,13 +160,15 @@ SNIFF_LIMIT = 8 * 1024 * 1024
 GLANCE_FORMAT_NAMES = {"gpt": "raw"}
 
 
-class _Chunks:
-    """A ``read`` over an iterator, for the format inspector."""
+class ChunkReader:
+    """A file-like ``read`` over an iterator of chunks, for what wants one (the
+    format inspector, glanceclient's upload): each read is the next chunk,
+    whatever size is asked for, so nothing is re-buffered."""
 
     def __init__(self, chunks):
-        self._chunks = chunks
+        self._chunks = iter(chunks)
 
-    def read(self, size):
+    def read(self, size=-1):
         return next(self._chunks, b"")
 
 
@@ -175,7 +177,7 @@ def detect_format(chunks):
     format inspection does. Returns (chunks, including what was read, format).
     Reads at most SNIFF_LIMIT bytes before deciding."""
     chunks = iter(chunks)
-    inspector = format_inspector.InspectWrapper(_Chunks(chunks))
+    inspector = format_inspector.InspectWrapper(ChunkReader(chunks))
     head, size = [], 0
     try:
         while size < SNIFF_LIMIT:
