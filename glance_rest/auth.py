@@ -25,6 +25,7 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
 from . import backend
+from .caching import cache_key
 from .errors import ApiError, LoginExpired, LoginRequired, from_client_error
 
 SESSION_KEY = "glance_rest_auth"
@@ -40,10 +41,6 @@ def keystone_session(auth=None):
     """A keystoneauth1 Session on the shared connection pool."""
     return ks_session.Session(auth=auth, session=backend.keystone_http, verify=backend.verify(),
                               timeout=settings.OPENSTACK_TIMEOUT)
-
-
-def _cache_key(kind, *parts):
-    return f"glance_rest:{kind}:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 class Credentials:
@@ -63,7 +60,7 @@ class Credentials:
 
     def endpoint(self, service_type, interface, region=None):
         """A catalog URL, looked up once per token (the lookup copies the catalog)."""
-        key = _cache_key("endpoint", self.token_key, service_type, interface, region or "")
+        key = cache_key("endpoint", self.token_key, service_type, interface, region or "")
         url = cache.get(key)
         if url is None:
             url = self.access.service_catalog.url_for(
@@ -187,7 +184,7 @@ class TokenCache:
     """Keystone's answers for validated tokens: the token body, never the token."""
 
     def key(self, token_key):
-        return _cache_key("token", token_key)
+        return cache_key("token", token_key)
 
     def get(self, token_key, token):
         body = cache.get(self.key(token_key))

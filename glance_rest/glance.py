@@ -9,7 +9,6 @@ such function says why). The image schema is fetched once per Glance endpoint
 and cache period, through Django's cache.
 """
 
-import hashlib
 import json
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from django.core.cache import cache
 from glanceclient import exc as glance_exc
 
 from . import backend, uploads
+from .caching import cache_key
 from .errors import ApiError
 
 # Attributes Glance returns that are about where the data lives, shown by the
@@ -69,11 +69,6 @@ class ImageSchema:
         if error.validator == "pattern":
             return f"{value!r} does not match {error.validator_value}"
         return error.message
-
-
-def cache_key(*parts):
-    """A cache key from any text (URLs, names), hashed to a safe fixed length."""
-    return "glance_rest:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def _interface():
