@@ -411,6 +411,11 @@ def compare(before, after):
     return "\n".join(lines)
 
 
+def cpu_cell(row):
+    cpu = row.get("api_cpu_ms")
+    return "-" if cpu is None else f"{cpu:.2f}"
+
+
 def render(report):
     lines = [f"Machine: {report['machine']['cpus']} CPUs, {report['machine']['memory_gib']} GiB, "
              f"Python {report['machine']['python']}, {report['started']}", ""]
@@ -427,7 +432,7 @@ def render(report):
                 f"{row['direct']['median_ms']:.1f} / {row['direct']['p95_ms']:.1f} | "
                 f"{row['ratio_token']:.2f} ({row['ratio_session']:.2f}) | "
                 f"{row['ratio_requests']:.2f} | {row['backend_calls']} | "
-                f"{row['api_cpu_ms'] if row.get('api_cpu_ms') is None else round(row['api_cpu_ms'], 2)} |")
+                f"{cpu_cell(row)} |")
         lines.append("")
     if "throughput_get_image" in report:
         t = report["throughput_get_image"]

@@ -72,8 +72,9 @@ def _pooled_session(count_hook):
     session.hooks["response"].append(count_hook)
     # Glance's gunicorn closes idle kept-alive connections: a read that meets
     # one just closed is sent once more; a change never is (it may have arrived).
-    retry = _ResendOnDroppedConnection(total=1, connect=1, read=1, status=0, other=0, redirect=0,
-                  allowed_methods=frozenset({"GET", "HEAD"}), raise_on_status=False)
+    retry = _ResendOnDroppedConnection(
+        total=1, connect=1, read=1, status=0, other=0, redirect=0,
+        allowed_methods=frozenset({"GET", "HEAD"}), raise_on_status=False)
     adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=64,
                                             max_retries=retry)
     session.mount("http://", adapter)

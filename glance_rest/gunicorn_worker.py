@@ -12,6 +12,8 @@ from gunicorn import util
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from gunicorn.workers.gthread import ThreadWorker as GunicornThreadWorker
 
+from .errors import ApiError
+
 REFUSED = {
     LimitRequestLine: (414, "URI Too Long",
                        "The request line (URL and query) is too long; send fewer filters."),
@@ -27,7 +29,7 @@ class ThreadWorker(GunicornThreadWorker):
             return super().handle_error(req, client, addr, exc)
         status, reason, message = refused
         self.log.warning("Refused a request from %s: %s", (addr or ("-",))[0], exc)
-        body = json.dumps({"error": {"status": status, "message": message}}).encode()
+        body = json.dumps(ApiError(status, message).as_dict()).encode()
         head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
         try:

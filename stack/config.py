@@ -211,7 +211,7 @@ def glance_api_conf(layout, socket_dir, service_password, paste_ini):
 
 def _uuid_or_null(what):
     return {"type": ["null", "string"], "pattern": UUID_PATTERN,
-            "description": f"Id of the Glance image to boot an AMI-style image with, as its {what}."}
+            "description": f"Id of the Glance image an AMI-style image boots with as its {what}."}
 
 
 UUID_PATTERN = ("^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}"

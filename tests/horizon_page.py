@@ -50,7 +50,8 @@ PAGE = """<!doctype html>
   window.STATIC_URL = "/static/";
   window.gettext = function (text) { return text; };
   window.interpolate = function (fmt, obj, named) {
-    return named ? fmt.replace(/%\\(\\w+\\)s/g, function (m) { return String(obj[m.slice(2, -2)]); })
+    return named ? fmt.replace(/%\\(\\w+\\)s/g,
+                               function (m) { return String(obj[m.slice(2, -2)]); })
                  : fmt.replace(/%s/g, function () { return String(obj.shift()); });
   };
 </script>

@@ -240,6 +240,7 @@ def test_overlong_request_line_is_a_json_414(api_server):
     assert answer.status_code == 414
     assert answer.headers["Content-Type"] == "application/json"
     assert "too long" in answer.json()["error"]["message"]
+    assert answer.json()["error"]["code"] == "uri_too_long"
 
 
 def test_a_500_names_the_request_id(api, stack, monkeypatch):

@@ -159,7 +159,8 @@ def test_launch_instance_metadata_definitions(horizon, stack):
     """launch-instance-model.service.js getMetadataDefinitions()."""
     answer = call(horizon, """async () => {
         const kinds = {flavor: ["OS::Nova::Flavor", ""], image: ["OS::Glance::Image", ""],
-                       volume: ["OS::Cinder::Volumes", ""], instance: ["OS::Nova::Server", "metadata"],
+                       volume: ["OS::Cinder::Volumes", ""],
+                       instance: ["OS::Nova::Server", "metadata"],
                        hints: ["OS::Nova::Server", "scheduler_hints"]};
         const found = {};
         for (const [key, [type, target]] of Object.entries(kinds)) {
