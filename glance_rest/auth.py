@@ -86,8 +86,10 @@ def _usable(access_info):
     return access_info.project_scoped and not access_info.will_expire_soon(STALE_SECONDS)
 
 
+@functools.lru_cache(maxsize=1024)
 def _load(state):
-    """AccessInfo from a stored ``get_auth_state()``, with no Keystone call."""
+    """AccessInfo from a stored ``get_auth_state()``, with no Keystone call;
+    remembered per stored state (callers only read it)."""
     plugin = v3.Token(auth_url=settings.OPENSTACK_KEYSTONE_URL, token="")
     plugin.set_auth_state(state)
     return plugin.auth_ref
