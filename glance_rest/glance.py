@@ -18,6 +18,7 @@ import jsonschema
 from django.conf import settings
 from django.core.cache import cache
 from glanceclient import exc as glance_exc
+from keystoneauth1 import adapter as ks_adapter
 
 from . import backend, uploads
 from .caching import cache_key
@@ -219,6 +220,9 @@ def image_to_dict(raw, schema, extended=False):
             properties[key] = value
     image["properties"] = properties
     image["is_public"] = raw.get("visibility") == "public"
+    # Glance lists the stores holding the data as one comma-separated string.
+    if isinstance(image.get("stores"), str):
+        image["stores"] = [store for store in image["stores"].split(",") if store]
     return image
 
 
@@ -259,9 +263,10 @@ def import_status(glance, image_id):
             "message": task.get("message") or "", "updated_at": task.get("updated_at")}
 
 
-def _quote(image_id):
+def _quote(image_id, what="image"):
+    """A path segment; ids no Glance could hold are simply not found."""
     if any(ord(c) < 0x20 or c == "\x7f" for c in image_id) or len(image_id) > 1024:
-        raise ApiError(404, "No image with that id.")
+        raise ApiError(404, f"No {what} with that id.")
     return urllib.parse.quote(image_id, safe="")
 
 
@@ -417,3 +422,135 @@ def metadefs_resource_types(glance):
     """One GET (metadefs_resource_type.list also fetches a schema and builds a
     model per resource type)."""
     return glance.get("/v2/metadefs/resource_types").get("resource_types", [])
+
+
+# --- sharing and tags -------------------------------------------------------------
+MEMBER_FIELDS = ("member_id", "image_id", "status", "created_at", "updated_at")
+
+
+def _member(body):
+    return {key: body.get(key) for key in MEMBER_FIELDS}
+
+
+def _members_path(image_id, member_id=None):
+    path = f"/v2/images/{_quote(image_id)}/members"
+    return f"{path}/{_quote(member_id, 'member')}" if member_id else path
+
+
+def member_list(glance, image_id):
+    """One GET (``image_members.list`` would fetch the member schema first and
+    build a model of each member)."""
+    return [_member(m) for m in glance.get(_members_path(image_id)).get("members", [])]
+
+
+def member_add(glance, image_id, member_id):
+    """Share the image with project ``member_id``. Glance 33 accepts members on
+    an image of any visibility and then ignores them unless it is ``shared``:
+    the image is read first, and such a request refused with what to do
+    (visibility is never changed behind the owner's back)."""
+    image = image_get_raw(glance, image_id)
+    if image.get("visibility") != "shared":
+        raise ApiError(409, f"The image's visibility is {image.get('visibility')!r}: set it "
+                            "to 'shared' first, then add members.")
+    return _member(glance.client.http_client.post(_members_path(image_id),
+                                                  data={"member": member_id})[1])
+
+
+def member_update(glance, image_id, member_id, status):
+    """One PUT (``image_members.update`` would also fetch the member schema)."""
+    return _member(glance.client.http_client.put(_members_path(image_id, member_id),
+                                                 data={"status": status})[1])
+
+
+def member_delete(glance, image_id, member_id):
+    glance.client.image_members.delete(_quote(image_id), _quote(member_id, "member"))
+
+
+def tag_add(glance, image_id, tag):
+    glance.client.image_tags.update(_quote(image_id), _quote(tag, "tag"))
+
+
+def tag_delete(glance, image_id, tag):
+    glance.client.image_tags.delete(_quote(image_id), _quote(tag, "tag"))
+
+
+# --- staging, import, stores, tasks -------------------------------------------------
+def image_stage(glance, image_id, chunks, size=None):
+    """Stream ``chunks`` into Glance's staging area (for a glance-direct import)."""
+    glance.client.images.stage(_quote(image_id), uploads.ChunkReader(chunks), image_size=size)
+
+
+def image_upload_to_store(glance, image_id, chunks, size, store):
+    """Like image_upload, into one store (None: Glance's default store)."""
+    glance.client.images.upload(_quote(image_id), uploads.ChunkReader(chunks), image_size=size,
+                                backend=store)
+
+
+def image_import(glance, image_id, method, uri=None, stores=None, all_stores=False,
+                 all_stores_must_succeed=True):
+    """Start an import (Glance answers 202 and works on in the background)."""
+    glance.client.images.image_import(
+        _quote(image_id), method=method, uri=uri, stores=stores or None,
+        all_stores=all_stores or None, allow_failure=not all_stores_must_succeed)
+
+
+def image_delete_from_store(glance, image_id, store):
+    glance.client.images.delete_from_store(_quote(store, "store"), _quote(image_id))
+
+
+TASK_FIELDS = ("id", "type", "status", "message", "created_at", "updated_at", "result")
+
+
+def image_tasks(glance, image_id):
+    """The image's tasks, newest first (one GET: see import_status)."""
+    body = glance.get(f"/v2/images/{_quote(image_id)}/tasks")
+    tasks = [{key: task.get(key) for key in TASK_FIELDS} for task in body.get("tasks", [])]
+    return sorted(tasks, key=lambda t: t.get("created_at") or "", reverse=True)
+
+
+class Download:
+    """One image's data as Glance streams it: ``chunks``, ``status`` (200, or
+    206 for a range) and the headers worth passing on."""
+
+    CHUNK = 256 * 1024
+
+    def __init__(self, response):
+        self.response = response
+        self.status = response.status_code
+        self.headers = {name: response.headers[name]
+                        for name in ("Content-Length", "Content-Range")
+                        if name in response.headers}
+
+    def chunks(self):
+        try:
+            yield from self.response.iter_content(self.CHUNK)
+        finally:
+            self.response.close()
+
+
+def image_download_range(glance, image_id, byte_range):
+    """The image's data for a ``Range`` header value (one ``bytes=`` range),
+    or None when the image has none. Sent through the keystoneauth1 adapter
+    that glanceclient's ``http_client`` is, without glanceclient's own
+    ``request``: it percent-encodes header values, and Glance would get
+    ``bytes%3D0-9``, an invalid range."""
+    response = ks_adapter.Adapter.request(
+        glance.client.http_client, f"/v2/images/{_quote(image_id)}/file", "GET",
+        headers={"Range": byte_range}, stream=True, raise_exc=False)
+    if response.status_code >= 400:
+        content = response.content
+        response.close()
+        raise glance_exc.from_response(response, content)
+    if response.status_code == 204:
+        response.close()
+        return None
+    return Download(response)
+
+
+# --- metadefs: one namespace -----------------------------------------------------------
+def metadefs_namespace(glance, namespace, resource_type=None):
+    """One full namespace, its properties prefixed for ``resource_type``
+    (one GET: ``metadefs_namespace.get`` would fetch the namespace schema and
+    validate a model of the body)."""
+    query = f"?resource_type={urllib.parse.quote(resource_type)}" if resource_type else ""
+    return glance.get(f"/v2/metadefs/namespaces/{_quote(namespace, 'namespace')}{query}")

@@ -78,6 +78,12 @@ RESERVED_FILTERS = ("limit", "page_size")
 # Filters Glance wants as whole numbers (it answers 500 to some others).
 NUMERIC_FILTERS = ("size_min", "size_max", "min_disk", "min_ram")
 VISIBILITY_FILTERS = ("public", "private", "shared", "community", "all")
+# A member's answer to a share; the list filter also takes "all" (Glance's
+# default is "accepted": images shared with me that I have not accepted yet
+# are listed only when asked for).
+MEMBER_STATUSES = ("pending", "accepted", "rejected")
+MEMBER_STATUS_FILTERS = (*MEMBER_STATUSES, "all")
+IMPORT_METHODS = ("glance-direct", "web-download", "copy-image")
 
 
 def listing_query(query, listing):
@@ -121,6 +127,10 @@ def image_listing(query):
         # Glance answers 500 to an empty one.
         raise BadInput("visibility", f"{visibility!r} is not one of "
                                      f"{', '.join(VISIBILITY_FILTERS)}")
+    member_status = filters.get("member_status")
+    if member_status is not None and member_status not in MEMBER_STATUS_FILTERS:
+        raise BadInput("member_status", f"{member_status!r} is not one of "
+                                        f"{', '.join(MEMBER_STATUS_FILTERS)}")
     if "is_public" in filters:
         is_public = filters.pop("is_public")
         if is_public not in (True, False, None):
@@ -352,3 +362,72 @@ def property_changes(data, schema):
             raise BadInput(key, "is not a custom property and cannot be removed")
         property_name(key)
     return changes, removed
+
+
+# --- sharing, tags, stores, import ----------------------------------------------
+def name_segment(field, value):
+    """A tag, project or store id as a URL names it: 1-255 characters."""
+    value = as_text(field, value, max_length=255)
+    if not value.strip():
+        raise BadInput(field, "must not be empty")
+    return value
+
+
+def member_id(data):
+    """The project of ``{"member": "<project id>"}``."""
+    if "member" not in data:
+        raise BadInput("member", "is required: the id of the project to share with")
+    return name_segment("member", data["member"])
+
+
+def member_status(data):
+    status = data.get("status")
+    if status not in MEMBER_STATUSES:
+        raise BadInput("status", f"{status!r} is not one of {', '.join(MEMBER_STATUSES)}")
+    return status
+
+
+def import_request(data):
+    """Keyword arguments of glance.image_import for an import body."""
+    unknown = sorted(set(data) - {"method", "uri", "stores", "all_stores",
+                                  "all_stores_must_succeed"})
+    if unknown:
+        raise BadInput(unknown[0], "is not an import field")
+    method = data.get("method")
+    if method not in IMPORT_METHODS:
+        raise BadInput("method", f"{method!r} is not one of {', '.join(IMPORT_METHODS)}")
+    uri = data.get("uri")
+    if method == "web-download":
+        if not isinstance(uri, str) or not uri.startswith(("http://", "https://")):
+            raise BadInput("uri", "web-download needs an http:// or https:// URL")
+        as_text("uri", uri, max_length=2048)
+    elif uri is not None:
+        raise BadInput("uri", f"is only taken by web-download, not {method}")
+    stores = data.get("stores")
+    if stores is not None:
+        if not isinstance(stores, list) or not stores:
+            raise BadInput("stores", "must be a non-empty list of store ids")
+        stores = [name_segment("stores", store) for store in stores]
+    all_stores = as_bool("all_stores", data.get("all_stores", False))
+    if all_stores and stores:
+        raise BadInput("all_stores", "give either stores or all_stores, not both")
+    return {"method": method, "uri": uri, "stores": stores, "all_stores": all_stores,
+            "all_stores_must_succeed": as_bool(
+                "all_stores_must_succeed", data.get("all_stores_must_succeed", True))}
+
+
+def store_query(query):
+    """The ``store`` of ``PUT .../data/?store=<id>`` (None: Glance's default)."""
+    unknown = sorted(set(query) - {"store"})
+    if unknown:
+        raise BadInput(unknown[0], "is not a parameter here (only store)")
+    return name_segment("store", query["store"]) if "store" in query else None
+
+
+_BYTE_RANGE = re.compile(r"bytes=(\d{1,19}-\d{0,19}|-\d{1,19})")
+
+
+def byte_range(value):
+    """A Range header Glance serves: one ``bytes=`` range (else None; 416)."""
+    value = value.strip()
+    return value if _BYTE_RANGE.fullmatch(value) else None

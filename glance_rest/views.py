@@ -3,12 +3,12 @@ over the glance wrapper."""
 
 from pathlib import Path
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
 from . import glance as api
-from . import creation, params, uploads
-from .errors import ApiError
+from . import creation, discovery, params, uploads
+from .errors import ApiError, BadInput
 from .rest import ApiView, CreatedResponse, ajax, register
 
 
@@ -116,25 +116,39 @@ class ImageData(ApiView):
     @ajax(parse_body=False)
     def put(self, request, image_id):
         """Stream an application/octet-stream body (Content-Length or chunked)
-        into the image. On failure Glance leaves the image queued, without data."""
-        creation.check_upload_mode("any")
-        if request.content_type != "application/octet-stream":
-            raise ApiError(415, "Send the image data as application/octet-stream.")
-        size = uploads.check_size(request)
-        chunks = uploads.checked_chunks(uploads.raw_chunks(request), expected=size)
-        api.image_upload(api.Glance(request.credentials), image_id, chunks, size=size)
+        into the image (``?store=<id>``: into that store). On failure Glance
+        leaves the image queued, without data."""
+        store = params.store_query(request.GET)
+        chunks, size = streamed_body(request)
+        api.image_upload_to_store(api.Glance(request.credentials), image_id, chunks, size, store)
 
     @ajax(parse_body=False)
     def get(self, request, image_id):
-        """The image's data, streamed, with its name, size and hashes."""
+        """The image's data, streamed, with its name, size and hashes; a
+        ``Range: bytes=...`` gets 206 with that part (resumed downloads)."""
         glance = api.Glance(request.credentials)
         image = api.image_get_raw(glance, image_id)
-        data = api.image_download(glance, image_id)
-        if data is None:
-            return HttpResponse(status=204)
-        response = StreamingHttpResponse(data, content_type="application/octet-stream")
-        if data.length is not None:
-            response["Content-Length"] = str(data.length)
+        wanted = request.headers.get("Range")
+        if wanted is not None:
+            byte_range = params.byte_range(wanted)
+            if byte_range is None:
+                raise ApiError(416, "Range: send one range, bytes=first-last, bytes=first- "
+                                    "or bytes=-suffix.")
+            data = api.image_download_range(glance, image_id, byte_range)
+            if data is None:
+                return HttpResponse(status=204)
+            response = StreamingHttpResponse(data.chunks(), status=data.status,
+                                             content_type="application/octet-stream")
+            for header, value in data.headers.items():
+                response[header] = value
+        else:
+            data = api.image_download(glance, image_id)
+            if data is None:
+                return HttpResponse(status=204)
+            response = StreamingHttpResponse(data, content_type="application/octet-stream")
+            if data.length is not None:
+                response["Content-Length"] = str(data.length)
+        response["Accept-Ranges"] = "bytes"
         response["Content-Disposition"] = content_disposition_header(
             True, image.get("name") or image["id"])
         for header, key in (("X-Image-Checksum", "checksum"),
@@ -143,6 +157,128 @@ class ImageData(ApiView):
             if image.get(key):
                 response[header] = image[key]
         return response
+
+
+def streamed_body(request):
+    """(checked chunks, size or None) of an application/octet-stream body."""
+    creation.check_upload_mode("any")
+    if request.content_type != "application/octet-stream":
+        raise ApiError(415, "Send the image data as application/octet-stream.")
+    size = uploads.check_size(request)
+    return uploads.checked_chunks(uploads.raw_chunks(request), expected=size), size
+
+
+@register
+class ImageStage(ApiView):
+    url_regex = r"^glance/images/(?P<image_id>[^/]+)/stage(?:/[^/]+)?/$"
+
+    @ajax(parse_body=False)
+    def put(self, request, image_id):
+        """Stream the data into Glance's staging area, for a glance-direct import."""
+        chunks, size = streamed_body(request)
+        api.image_stage(api.Glance(request.credentials), image_id, chunks, size=size)
+
+
+@register
+class ImageImport(ApiView):
+    url_regex = r"^glance/images/(?P<image_id>[^/]+)/import/$"
+
+    @ajax(data_required=True)
+    def post(self, request, image_id):
+        """Start an import by one of the cloud's methods; 202, Glance works on
+        in the background (see the image's tasks/)."""
+        options = params.import_request(request.DATA)
+        api.image_import(api.Glance(request.credentials), image_id, **options)
+        return JsonResponse({"image_id": image_id, "method": options["method"]}, status=202)
+
+
+@register
+class ImageStore(ApiView):
+    url_regex = r"^glance/images/(?P<image_id>[^/]+)/stores/(?P<store>[^/]+)/$"
+
+    @ajax(parse_body=False)
+    def delete(self, request, image_id, store):
+        """Remove the image's data from one store (it stays in the others)."""
+        api.image_delete_from_store(api.Glance(request.credentials), image_id,
+                                    params.name_segment("store", store))
+
+
+@register
+class ImageTasks(ApiView):
+    url_regex = r"^glance/images/(?P<image_id>[^/]+)/tasks/$"
+
+    @ajax()
+    def get(self, request, image_id):
+        """The image's tasks (imports), newest first."""
+        return {"items": api.image_tasks(api.Glance(request.credentials), image_id)}
+
+
+@register
+class ImageMembers(ApiView):
+    url_regex = r"^glance/images/(?P<image_id>[^/]+)/members/$"
+
+    @ajax()
+    def get(self, request, image_id):
+        """The projects the image is shared with, and their answers."""
+        return {"items": api.member_list(api.Glance(request.credentials), image_id)}
+
+    @ajax(data_required=True)
+    def post(self, request, image_id):
+        """Share with ``{"member": "<project id>"}``; 201 with the member."""
+        member = params.member_id(request.DATA)
+        body = api.member_add(api.Glance(request.credentials), image_id, member)
+        return CreatedResponse(f"{image_location(image_id)}members/{member}/", body)
+
+
+@register
+class ImageMember(ApiView):
+    url_regex = r"^glance/images/(?P<image_id>[^/]+)/members/(?P<member>[^/]+)/$"
+
+    @ajax(data_required=True)
+    def put(self, request, image_id, member):
+        """The member project's answer: ``{"status": "accepted"|"rejected"|"pending"}``."""
+        return api.member_update(api.Glance(request.credentials), image_id,
+                                 params.name_segment("member", member),
+                                 params.member_status(request.DATA))
+
+    @ajax(parse_body=False)
+    def delete(self, request, image_id, member):
+        api.member_delete(api.Glance(request.credentials), image_id,
+                          params.name_segment("member", member))
+
+
+@register
+class ImageTag(ApiView):
+    url_regex = r"^glance/images/(?P<image_id>[^/]+)/tags/(?P<tag>[^/]+)/$"
+
+    @ajax(parse_body=False)
+    def put(self, request, image_id, tag):
+        api.tag_add(api.Glance(request.credentials), image_id, params.name_segment("tag", tag))
+
+    @ajax(parse_body=False)
+    def delete(self, request, image_id, tag):
+        api.tag_delete(api.Glance(request.credentials), image_id,
+                       params.name_segment("tag", tag))
+
+
+@register
+class Info(ApiView):
+    url_regex = r"^glance/info/$"
+
+    @ajax()
+    def get(self, request):
+        """What this cloud's Glance offers a create form."""
+        return discovery.cloud_info(api.Glance(request.credentials))
+
+
+@register
+class InfoUsage(ApiView):
+    url_regex = r"^glance/info/usage/$"
+
+    @ajax()
+    def get(self, request):
+        """Glance's quota usage of the caller's project."""
+        return discovery.usage(api.Glance(request.credentials))
 
 
 def created(glance, image, extra=None):
@@ -161,6 +297,22 @@ class MetadefsNamespaces(ApiView):
         filters, options, resource_type, target = params.namespace_listing(request.GET)
         return page_body(*api.metadefs_namespace_list(
             api.Glance(request.credentials), filters, options, resource_type, target))
+
+
+@register
+class MetadefsNamespace(ApiView):
+    url_regex = r"^glance/metadefs/namespaces/(?P<namespace>[^/]+)/$"
+
+    @ajax()
+    def get(self, request, namespace):
+        """One full namespace, properties prefixed for ``resource_type`` if given."""
+        unknown = sorted(set(request.GET) - {"resource_type"})
+        if unknown:
+            raise BadInput(unknown[0], "is not a parameter here (only resource_type)")
+        resource_type = request.GET.get("resource_type") or None
+        if resource_type is not None:
+            params.as_text("resource_type", resource_type, max_length=255)
+        return api.metadefs_namespace(api.Glance(request.credentials), namespace, resource_type)
 
 
 @register

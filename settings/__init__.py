@@ -204,6 +204,9 @@ METADEFS_CACHE_SECONDS = env_int("METADEFS_CACHE_SECONDS", 60)
 # Seconds Glance's image schema (which attributes are base, the formats) is
 # reused per Glance endpoint before it is asked for again.
 IMAGE_SCHEMA_CACHE_SECONDS = env_int("IMAGE_SCHEMA_CACHE_SECONDS", 3600, minimum=1)
+# Seconds what a Glance endpoint offers (its API version, import methods and
+# stores: GET /api/glance/info/) is reused before it is asked for again.
+INFO_CACHE_SECONDS = env_int("INFO_CACHE_SECONDS", 300, minimum=1)
 # Add "X-Backend-Calls: glance=N, keystone=N" to responses (for make bench).
 BACKEND_CALLS_HEADER = env_bool("BACKEND_CALLS_HEADER", False)
 # How long a validated X-Auth-Token is trusted without asking Keystone again.

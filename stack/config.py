@@ -168,21 +168,49 @@ def keystone_conf(layout, socket_dir):
     })
 
 
-def glance_api_conf(layout, socket_dir, service_password, paste_ini):
+# Glance's stores, as a multi-store cloud configures them (devstack's
+# GLANCE_ENABLE_MULTIPLE_STORES has two file stores too): id -> (driver, folder
+# under glance/, description). The first is the default.
+STORES = {
+    "local": ("file", "images", "Local disk (default)"),
+    "archive": ("file", "archive", "Archive disk"),
+}
+DEFAULT_STORE = "local"
+IMPORT_METHODS = ("glance-direct", "web-download", "copy-image")
+
+
+def glance_api_conf(layout, socket_dir, service_password, paste_ini, multi_store=True):
+    """glance-api.conf: the stores of STORES (multi-store, as the main Glance
+    runs), or one file store the single-store way (the tests' plain Glance, as
+    a plain pip-installed Glance starts: no /v2/info/stores)."""
     store = layout.path("glance")
     allowed_ports = ",".join(str(p) for p in (80, 443, *layout.import_ports))
+    if multi_store:
+        stores = {
+            "glance_store": {"default_backend": DEFAULT_STORE},
+            **{name: {"filesystem_store_datadir": store / folder,
+                      "store_description": description}
+               for name, (_, folder, description) in STORES.items()},
+            "os_glance_staging_store": {"filesystem_store_datadir": store / "staging"},
+            "os_glance_tasks_store": {"filesystem_store_datadir": store / "tasks"},
+        }
+        backends = {"enabled_backends": ",".join(
+            f"{name}:{driver}" for name, (driver, _, _) in STORES.items())}
+    else:
+        folder = STORES[DEFAULT_STORE][1]
+        stores = {"glance_store": {"stores": "file", "default_store": "file",
+                                   "filesystem_store_datadir": store / folder}}
+        backends = {"node_staging_uri": f"file://{store / 'staging'}"}
     return _ini({
         "DEFAULT": {
-            "enabled_backends": "fs:file",
+            **backends,
+            "enabled_import_methods": "[" + ",".join(IMPORT_METHODS) + "]",
             "use_stderr": "true",
             "image_cache_dir": store / "cache",
             "worker_self_reference_url": layout.glance_url,
         },
         "database": {"connection": database_url(socket_dir, "glance")},
-        "glance_store": {"default_backend": "fs"},
-        "fs": {"filesystem_store_datadir": store / "images"},
-        "os_glance_staging_store": {"filesystem_store_datadir": store / "staging"},
-        "os_glance_tasks_store": {"filesystem_store_datadir": store / "tasks"},
+        **stores,
         "paste_deploy": {
             "flavor": "keystone",
             "config_file": paste_ini,

@@ -207,7 +207,8 @@ class Stack:
     def write_configs(self):
         layout = self.layout
         self.passwords = config.load_or_create_secrets(layout)
-        for folder in ("keystone", "locks", "log", "glance/etc", "glance/images",
+        stores = [f"glance/{folder}" for _, folder, _ in config.STORES.values()]
+        for folder in ("keystone", "locks", "log", "glance/etc", *stores,
                        "glance/staging", "glance/tasks", "glance/cache"):
             layout.path(folder).mkdir(parents=True, exist_ok=True)
         layout.keystone_conf.write_text(config.keystone_conf(layout, self.socket_dir))
@@ -221,7 +222,8 @@ class Stack:
             paste_ini = conf_dir / "glance-api-paste.ini"
             paste_ini.write_text(config.glance_paste_ini(wheel_ini, api_conf))
             glance = config.glance_api_conf(
-                layout, self.socket_dir, self.passwords[config.GLANCE_SERVICE_USER], paste_ini)
+                layout, self.socket_dir, self.passwords[config.GLANCE_SERVICE_USER], paste_ini,
+                multi_store=conf_dir == layout.glance_conf_dir)
             fd = os.open(api_conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as out:
                 out.write(glance)

@@ -23,15 +23,16 @@ def browser_login(base_url, username, password):
     return http, headers, answer
 
 
-def wait_for_status(glance, image_id, status="active", timeout=60):
-    """The image as Glance holds it once it reaches ``status`` (asserts in time)."""
+def wait_for_status(glance, image_id, status="active", timeout=60, until=None):
+    """The image as Glance holds it once it reaches ``status`` (and ``until(image)``
+    holds, if given); asserts that it happens in time."""
     deadline = time.monotonic() + timeout
     while True:
         image = glance.images.get(image_id)
-        if image.status == status:
+        if image.status == status and (until is None or until(image)):
             return image
         assert time.monotonic() < deadline, f"{image_id} is {image.status}, not {status}"
-        time.sleep(0.5)
+        time.sleep(0.3)
 
 
 def unique(prefix="t"):
