@@ -142,6 +142,13 @@ def operations(stack, glance, image_id, middle_marker, page_size):
                 filters={"resource_types": [RESOURCE_TYPE]}):
             glance.metadefs_namespace.get(summary["namespace"], resource_type=RESOURCE_TYPE)
 
+    def direct_info():
+        # What GET /api/glance/info/ gathers: version, import methods, stores, formats.
+        glance.versions.list()
+        glance.images.get_import_info()
+        glance.images.get_stores_info()
+        glance.schemas.get("image")
+
     counter = itertools.count()
     return [
         ("list page 1", "GET", "/api/glance/images/?paginate=true", {},
@@ -165,6 +172,9 @@ def operations(stack, glance, image_id, middle_marker, page_size):
          direct_namespaces),
         ("metadefs resource types", "GET", "/api/glance/metadefs/resourcetypes/", {},
          lambda: list(glance.metadefs_resource_type.list())),
+        ("member list", "GET", f"/api/glance/images/{image_id}/members/", {},
+         lambda: list(glance.image_members.list(image_id))),
+        ("info (cached)", "GET", "/api/glance/info/", {}, direct_info),
         ("version", "GET", "/api/glance/version/", {},
          lambda: glance.http_client.get("/versions")),
     ]
@@ -292,12 +302,48 @@ def data_bench(stack, server, token, mib):
         growth = max(rss_kib(pid, "VmHWM") - before[pid] for pid in pids)
         results["api_peak_rss_growth_mib"] = growth / 1024
         glance.images.delete(image_id)
+
+        # glance-direct: stage (timed against glanceclient's stage), then import.
+        image = glance.images.create(name="bench-stage-direct", disk_format="raw",
+                                     container_format="bare")
+        start = time.perf_counter()
+        with open(path, "rb") as f:
+            glance.images.stage(image.id, f, image_size=size)
+        results["direct_stage_s"] = time.perf_counter() - start
+        glance.images.delete(image.id)
+        image = glance.images.create(name="bench-stage-api", disk_format="raw",
+                                     container_format="bare")
+        before = {pid: rss_kib(pid, "VmRSS") for pid in pids}
+        reset_peak(pids)
+
+        def chunks():
+            with open(path, "rb") as f:
+                while chunk := f.read(1024 * 1024):
+                    yield chunk
+        start = time.perf_counter()
+        staged = requests.put(f"{server.url}/api/glance/images/{image.id}/stage/", data=chunks(),
+                              timeout=900, headers={"X-Auth-Token": token,
+                                                    "Content-Type": "application/octet-stream",
+                                                    "Content-Length": str(size)})
+        results["api_stage_s"] = time.perf_counter() - start
+        staged.raise_for_status()
+        start = time.perf_counter()
+        requests.post(f"{server.url}/api/glance/images/{image.id}/import/", timeout=60,
+                      json={"method": "glance-direct"},
+                      headers={"X-Auth-Token": token}).raise_for_status()
+        while glance.images.get(image.id).status != "active":
+            time.sleep(0.5)
+        results["import_after_stage_s"] = time.perf_counter() - start
+        growth = max(rss_kib(pid, "VmHWM") - before[pid] for pid in pids)
+        results["api_stage_peak_rss_growth_mib"] = growth / 1024
+        glance.images.delete(image.id)
     finally:
         path.unlink()
         path.parent.rmdir()
     results["upload_throughput_ratio"] = results["direct_upload_s"] / results["api_upload_s"]
     results["download_throughput_ratio"] = (results["direct_download_s"]
                                             / results["api_download_s"])
+    results["stage_throughput_ratio"] = results["direct_stage_s"] / results["api_stage_s"]
     return results
 
 
@@ -343,7 +389,10 @@ def main(argv=None):
             page_size = int(api_token.call("GET", "/api/glance/images/?paginate=true")
                             .json()["items"].__len__())
             target = glance.images.create(name="bench-target", disk_format="raw",
-                                          container_format="bare", os_distro="cirros").id
+                                          container_format="bare", os_distro="cirros",
+                                          visibility="shared").id
+            glance.image_members.create(target, stack.glance("alt_demo").http_client.session
+                                        .get_project_id())
             ops = operations(stack, glance, target, ids[100], page_size)
             print(f"Operations at {size} images (median of {args.samples}):", flush=True)
             rows = measure_operations(api_token, api_session, api_requests, ops, args.samples)
@@ -453,6 +502,12 @@ def render(report):
             f"download API {d['api_download_s']:.1f} s vs direct {d['direct_download_s']:.1f} s "
             f"(ratio {d['download_throughput_ratio']:.2f}); API peak RSS growth "
             f"{d['api_peak_rss_growth_mib']:.1f} MiB")
+        if "api_stage_s" in d:
+            lines.append(
+                f"Stage {d['size_mib']} MiB: API {d['api_stage_s']:.1f} s vs direct "
+                f"{d['direct_stage_s']:.1f} s (throughput ratio {d['stage_throughput_ratio']:.2f}); "
+                f"glance-direct import after it {d['import_after_stage_s']:.1f} s; API peak RSS "
+                f"growth {d['api_stage_peak_rss_growth_mib']:.1f} MiB")
     return "\n".join(lines)
 
 

@@ -365,9 +365,10 @@ def property_changes(data, schema):
 
 
 # --- sharing, tags, stores, import ----------------------------------------------
-def name_segment(field, value):
-    """A tag, project or store id as a URL names it: 1-255 characters."""
-    value = as_text(field, value, max_length=255)
+def name_segment(field, value, max_length=255):
+    """A tag, project, store or namespace as a URL names it: 1-255 characters
+    (what Glance keeps), not all blank."""
+    value = as_text(field, value, max_length=max_length)
     if not value.strip():
         raise BadInput(field, "must not be empty")
     return value

@@ -312,6 +312,8 @@ class MetadefsNamespace(ApiView):
         resource_type = request.GET.get("resource_type") or None
         if resource_type is not None:
             params.as_text("resource_type", resource_type, max_length=255)
+        # Glance keeps namespace names in 80 characters.
+        namespace = params.name_segment("namespace", namespace, max_length=80)
         return api.metadefs_namespace(api.Glance(request.credentials), namespace, resource_type)
 
 

@@ -35,6 +35,13 @@ def test_version(api):
     ("get", IMAGES + "abc/properties/"), ("patch", IMAGES + "abc/properties/"),
     ("post", IMAGES + "abc/actions/deactivate"), ("post", IMAGES + "abc/actions/reactivate"),
     ("get", "/api/glance/metadefs/namespaces/"), ("get", "/api/glance/metadefs/resourcetypes/"),
+    ("get", "/api/glance/metadefs/namespaces/OS::Compute::Libvirt/"),
+    ("get", IMAGES + "abc/members/"), ("post", IMAGES + "abc/members/"),
+    ("put", IMAGES + "abc/members/p/"), ("delete", IMAGES + "abc/members/p/"),
+    ("put", IMAGES + "abc/tags/t/"), ("delete", IMAGES + "abc/tags/t/"),
+    ("put", IMAGES + "abc/stage/"), ("post", IMAGES + "abc/import/"),
+    ("delete", IMAGES + "abc/stores/local/"), ("get", IMAGES + "abc/tasks/"),
+    ("get", "/api/glance/info/"), ("get", "/api/glance/info/usage/"),
 ])
 def test_unauthenticated_calls_are_refused(api_settings, db, client, method, url):
     answer = getattr(client, method)(url)

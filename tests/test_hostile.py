@@ -82,6 +82,23 @@ BAD_NAMESPACE_QUERIES = [
     {"marker": "No::Such::Namespace"}, {"marker": "' OR 1=1 --"}, {"limit": "x"},
     {"reversed_order": "maybe"}, {"resource_type": "x\x00y"}, {"visibility": "nonsense"},
 ]
+MEMBER_BODIES = [{}, {"member": ""}, {"member": "  "}, {"member": 5}, {"member": None},
+                 {"member": ["a"]}, {"member": "x" * 300}, {"member": "a\x00b"},
+                 {"member": "\U0001F600"}]
+MEMBER_STATUS_BODIES = [{}, {"status": "yes"}, {"status": None}, {"status": ["accepted"]},
+                        {"status": "ACCEPTED"}, {"status": "accepted\x00"}]
+IMPORT_BODIES = [
+    {}, {"method": None}, {"method": "teleport"}, {"method": ["glance-direct"]},
+    {"method": "web-download"}, {"method": "web-download", "uri": "file:///etc/passwd"},
+    {"method": "web-download", "uri": 5}, {"method": "glance-direct", "uri": "http://x/"},
+    {"method": "copy-image", "stores": "local"}, {"method": "copy-image", "stores": []},
+    {"method": "copy-image", "stores": [""]}, {"method": "copy-image", "stores": [1]},
+    {"method": "copy-image", "all_stores": "maybe"},
+    {"method": "copy-image", "stores": ["archive"], "all_stores": True},
+    {"method": "glance-direct", "all_stores_must_succeed": "no"},
+    {"method": "glance-direct", "surprise": True},
+]
+BAD_SEGMENTS = ["x" * 300, "%F0%9F%98%80", "%00", "%20"]
 TRICKY_IDS = ["..", "%2e%2e", "a%00b", "%27%20OR%201%3D1", "%C3%BCml%C3%A4ut", "x" * 3000,
               "%22%3E%3Cscript%3E", "00000000-0000-0000-0000-000000000000", "default",
               "%0d%0aX-Injected:%201"]
@@ -92,6 +109,12 @@ NOT_ALLOWED = [
     ("delete", IMAGE + "/actions/reactivate"), ("post", NAMESPACES), ("put", NAMESPACES),
     ("delete", "/api/glance/metadefs/resourcetypes/"), ("post", IMAGE + "/data/"),
     ("get", "/api/auth/login/"), ("get", "/api/auth/logout/"), ("put", "/api/auth/session/"),
+    ("get", IMAGE + "/stage/"), ("post", IMAGE + "/stage/"), ("get", IMAGE + "/import/"),
+    ("put", IMAGE + "/import/"), ("post", "/api/glance/info/"), ("delete", "/api/glance/info/usage/"),
+    ("get", IMAGE + "/tags/x/"), ("post", IMAGE + "/tags/x/"), ("post", IMAGE + "/tasks/"),
+    ("get", IMAGE + "/stores/local/"), ("put", IMAGE + "/stores/local/"),
+    ("patch", IMAGE + "/members/"), ("delete", IMAGE + "/members/"),
+    ("post", IMAGE + "/members/p/"), ("post", NAMESPACES + "OS::Compute::Libvirt/"),
 ]
 WRONG_TYPES = [
     ("put", IMAGES, "text/plain", '{"name": "x"}'),
@@ -104,6 +127,14 @@ WRONG_TYPES = [
     ("put", IMAGE + "/data/", "application/json", '{"a": 1}'),
     ("put", IMAGE + "/data/", "text/plain", "bytes"),
     ("put", IMAGES, "", '{"name": "x"}'),
+    ("put", IMAGE + "/stage/", "application/json", '{"a": 1}'),
+    ("put", IMAGE + "/stage/", "multipart/form-data", "x"),
+    ("post", IMAGE + "/members/", "text/plain", '{"member": "p"}'),
+    ("post", IMAGE + "/import/", "application/x-www-form-urlencoded", "method=glance-direct"),
+    ("put", IMAGE + "/members/p/", "text/plain", '{"status": "accepted"}'),
+    ("put", IMAGE + "/data/?store=", "application/octet-stream", "bytes"),
+    ("put", IMAGE + "/data/?store=%00", "application/octet-stream", "bytes"),
+    ("put", IMAGE + "/data/?shop=local", "application/octet-stream", "bytes"),
 ]
 
 
@@ -123,15 +154,28 @@ def build_corpus():
     for body in PROPERTY_BODIES:
         cases.append(("patch", IMAGE + "/properties/", json.dumps(body), "application/json",
                       "token"))
+    for body in MEMBER_BODIES:
+        cases.append(("post", IMAGE + "/members/", json.dumps(body), "application/json", "token"))
+    for body in MEMBER_STATUS_BODIES:
+        cases.append(("put", IMAGE + "/members/some-project/", json.dumps(body),
+                      "application/json", "token"))
+    for body in IMPORT_BODIES:
+        cases.append(("post", IMAGE + "/import/", json.dumps(body), "application/json", "token"))
+    for segment in BAD_SEGMENTS:
+        cases.append(("put", IMAGE + f"/tags/{segment}/", None, None, "token"))
+        cases.append(("delete", IMAGE + f"/stores/{segment}/", None, None, "token"))
+        cases.append(("delete", IMAGE + f"/members/{segment}/", None, None, "token"))
     for query in BAD_QUERIES:
         cases.append(("get", IMAGES, query, None, "token"))
     for query in BAD_NAMESPACE_QUERIES:
         cases.append(("get", NAMESPACES, query, None, "token"))
     for tricky in TRICKY_IDS:
-        for suffix in ("/", "/properties/", "/data/"):
+        for suffix in ("/", "/properties/", "/data/", "/members/", "/tasks/"):
             cases.append(("get", IMAGES + tricky + suffix, None, None, "token"))
         cases.append(("delete", IMAGES + tricky + "/", None, None, "token"))
         cases.append(("post", IMAGES + tricky + "/actions/deactivate", None, None, "token"))
+        cases.append(("put", IMAGES + tricky + "/tags/x/", None, None, "token"))
+        cases.append(("get", NAMESPACES + tricky + "/", None, None, "token"))
     for method, path in NOT_ALLOWED:
         cases.append((method, path, None, None, "token"))
     for method, path, content_type, body in WRONG_TYPES:
@@ -145,10 +189,16 @@ def build_corpus():
                                ("delete", IMAGE + "/", None),
                                ("post", IMAGE + "/actions/deactivate", None),
                                ("patch", IMAGE + "/properties/", '{"updated": {}}'),
+                               ("post", IMAGE + "/members/", '{"member": "p"}'),
+                               ("put", IMAGE + "/tags/x/", None),
+                               ("post", IMAGE + "/import/", '{"method": "glance-direct"}'),
+                               ("delete", IMAGE + "/stores/local/", None),
                                ("post", "/api/auth/logout/", None)):
         cases.append((method, path, body, "application/json", "session-xhr-no-csrf"))
     for path in (IMAGES, IMAGE + "/", IMAGE + "/properties/", NAMESPACES,
-                 "/api/glance/metadefs/resourcetypes/", "/api/glance/version/"):
+                 "/api/glance/metadefs/resourcetypes/", "/api/glance/version/",
+                 IMAGE + "/members/", IMAGE + "/tasks/", "/api/glance/info/",
+                 "/api/glance/info/usage/", NAMESPACES + "OS::Compute::Libvirt/"):
         cases.append(("get", path, None, None, "session-no-xhr"))
     for token in ("x", "x" * 5000, "Bearer abc", "' OR 1=1 --", "gAAAAAB" + "A" * 180):
         cases.append(("get", IMAGES, None, None, f"token:{token}"))

@@ -24,7 +24,7 @@ def images(stack):
                                     ("demo_shared", demo, "shared"),
                                     ("admin_public", admin, "public")):
         image = client.images.create(name=unique(key), disk_format="raw", container_format="bare",
-                                     visibility=visibility, secret="s3cr3t")
+                                     visibility=visibility, secret="s3cr3t", tags=["private-tag"])
         client.images.upload(image.id, io.BytesIO(b"data of " + key.encode()))
         made[key] = (client, image.id)
     yield {key: image_id for key, (_, image_id) in made.items()}
@@ -70,6 +70,15 @@ def test_shared_image_visible_to_a_member_only_after_sharing(api, images, stack)
     ("patch", "properties/", {"updated": {"x": "1"}, "removed": ["secret"]}),
     ("post", "actions/deactivate", None),
     ("get", "data/", None),
+    ("get", "members/", None),
+    ("post", "members/", {"member": "someone"}),
+    ("put", "members/someone/", {"status": "accepted"}),
+    ("delete", "members/someone/", None),
+    ("put", "tags/stolen/", None),
+    ("delete", "tags/private-tag/", None),
+    ("post", "import/", {"method": "copy-image", "stores": ["archive"]}),
+    ("delete", "stores/local/", None),
+    ("get", "tasks/", None),
 ])
 def test_other_projects_private_image_is_out_of_reach(api, images, stack, method, suffix, body):
     image_id = images["demo_private"]
@@ -83,13 +92,15 @@ def test_other_projects_private_image_is_out_of_reach(api, images, stack, method
     assert "s3cr3t" not in answer.content.decode()
     stored = stack.glance("demo").images.get(image_id)
     assert stored.name.startswith("demo_private") and stored.status == "active"
-    assert stored.secret == "s3cr3t"
+    assert stored.secret == "s3cr3t" and stored.tags == ["private-tag"]
+    assert stored.stores == "local"
 
 
-def test_cannot_upload_into_other_projects_image(api, stack, tokens):
+@pytest.mark.parametrize("suffix", ["data/", "data/?store=archive", "stage/"])
+def test_cannot_upload_into_other_projects_image(api, stack, tokens, suffix):
     image_id = stack.glance("demo").images.create(name=unique(), disk_format="raw",
                                                   container_format="bare").id
-    answer = api("alt_demo").put(f"{IMAGES}{image_id}/data/", b"intruder",
+    answer = api("alt_demo").put(f"{IMAGES}{image_id}/{suffix}", b"intruder",
                                  content_type="application/octet-stream")
     assert answer.status_code in (403, 404)
     assert stack.glance("demo").images.get(image_id).status == "queued"
