@@ -161,6 +161,9 @@ def test_ranged_download(api, stack):
     assert beyond.status_code == 416 and beyond.json()["error"]["code"] == "range_not_satisfiable"
     for junk in ("bytes=1-2,5-6", "lines=1-2", "bytes=abc"):
         assert api().get(url, HTTP_RANGE=junk).status_code == 416
+    # No data yet: nothing to take a part of, as without a range.
+    queued = api().get(f"{IMAGES}{new_image(stack)}/data/", HTTP_RANGE="bytes=0-9")
+    assert queued.status_code == 204
 
 
 @pytest.mark.parametrize("body, field", [
