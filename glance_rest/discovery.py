@@ -35,13 +35,17 @@ def _import_methods(glance):
 
 
 def _stores(glance):
-    """The stores an image can be put in: Glance answers 404 on a single-store
-    cloud, says its flags as strings ("true"), and lists read-only stores
-    (http), which are never a target."""
     try:
         body = glance.client.images.get_stores_info()
-    except glance_exc.HTTPNotFound:
+    except glance_exc.HTTPNotFound:  # a single-store cloud
         return []
+    return target_stores(body)
+
+
+def target_stores(body):
+    """The stores an image can be put in, of Glance's /v2/info/stores answer:
+    its flags are strings ("true"), and read-only stores (http) are listed
+    too, though nothing can be put there."""
     return [{"id": store["id"], "description": store.get("description", ""),
              "default": str(store.get("default", "")).lower() == "true"}
             for store in body.get("stores", [])
