@@ -342,10 +342,12 @@ def image_import_from_url(glance, image_id, url):
     glance.client.images.image_import(_quote(image_id), method="web-download", uri=url)
 
 
-def image_upload(glance, image_id, chunks, size=None):
+def image_upload(glance, image_id, chunks, size=None, store=None):
     """Send ``chunks`` (an iterable of bytes) to Glance as they come (chunked;
-    Glance is told the size when it is known)."""
-    glance.client.images.upload(_quote(image_id), uploads.ChunkReader(chunks), image_size=size)
+    Glance is told the size when it is known), into ``store`` if given (else
+    Glance's default store)."""
+    glance.client.images.upload(_quote(image_id), uploads.ChunkReader(chunks), image_size=size,
+                                backend=store)
 
 
 def image_download(glance, image_id):
@@ -480,12 +482,6 @@ def image_stage(glance, image_id, chunks, size=None):
     glance.client.images.stage(_quote(image_id), uploads.ChunkReader(chunks), image_size=size)
 
 
-def image_upload_to_store(glance, image_id, chunks, size, store):
-    """Like image_upload, into one store (None: Glance's default store)."""
-    glance.client.images.upload(_quote(image_id), uploads.ChunkReader(chunks), image_size=size,
-                                backend=store)
-
-
 def image_import(glance, image_id, method, uri=None, stores=None, all_stores=False,
                  all_stores_must_succeed=True):
     """Start an import (Glance answers 202 and works on in the background)."""
@@ -512,8 +508,6 @@ class Download:
     """One image's data as Glance streams it: ``chunks``, ``status`` (200, or
     206 for a range) and the headers worth passing on."""
 
-    CHUNK = 256 * 1024
-
     def __init__(self, response):
         self.response = response
         self.status = response.status_code
@@ -523,7 +517,7 @@ class Download:
 
     def chunks(self):
         try:
-            yield from self.response.iter_content(self.CHUNK)
+            yield from self.response.iter_content(uploads.CHUNK_SIZE)
         finally:
             self.response.close()
 

@@ -366,11 +366,15 @@ def property_changes(data, schema):
 
 # --- sharing, tags, stores, import ----------------------------------------------
 def name_segment(field, value, max_length=255):
-    """A tag, project, store or namespace as a URL names it: 1-255 characters
-    (what Glance keeps), not all blank."""
-    value = as_text(field, value, max_length=max_length)
-    if not value.strip():
-        raise BadInput(field, "must not be empty")
+    """A tag, project, store or namespace as a URL or body names it: 1 to
+    ``max_length`` characters, the characters a property name may have."""
+    if not isinstance(value, str):
+        raise BadInput(field, f"must be a string, not {type(value).__name__}")
+    if not value or len(value) > max_length:
+        raise BadInput(field, f"must be 1 to {max_length} characters")
+    if _NAME_REFUSED.search(value):
+        raise BadInput(field, "must not contain control characters or characters outside "
+                              "Unicode's basic plane")
     return value
 
 

@@ -1,6 +1,7 @@
 """The /api/glance/ views: Horizon's REST contract, each method a few lines
 over the glance wrapper."""
 
+import urllib.parse
 from pathlib import Path
 
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
@@ -120,7 +121,7 @@ class ImageData(ApiView):
         leaves the image queued, without data."""
         store = params.store_query(request.GET)
         chunks, size = streamed_body(request)
-        api.image_upload_to_store(api.Glance(request.credentials), image_id, chunks, size, store)
+        api.image_upload(api.Glance(request.credentials), image_id, chunks, size=size, store=store)
 
     @ajax(parse_body=False)
     def get(self, request, image_id):
@@ -230,7 +231,8 @@ class ImageMembers(ApiView):
         """Share with ``{"member": "<project id>"}``; 201 with the member."""
         member = params.member_id(request.DATA)
         body = api.member_add(api.Glance(request.credentials), image_id, member)
-        return CreatedResponse(f"{image_location(image_id)}members/{member}/", body)
+        return CreatedResponse(
+            f"{image_location(image_id)}members/{urllib.parse.quote(member, safe='')}/", body)
 
 
 @register

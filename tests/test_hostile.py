@@ -82,7 +82,7 @@ BAD_NAMESPACE_QUERIES = [
     {"marker": "No::Such::Namespace"}, {"marker": "' OR 1=1 --"}, {"limit": "x"},
     {"reversed_order": "maybe"}, {"resource_type": "x\x00y"}, {"visibility": "nonsense"},
 ]
-MEMBER_BODIES = [{}, {"member": ""}, {"member": "  "}, {"member": 5}, {"member": None},
+MEMBER_BODIES = [{}, {"member": ""}, {"member": "a\x85"}, {"member": 5}, {"member": None},
                  {"member": ["a"]}, {"member": "x" * 300}, {"member": "a\x00b"},
                  {"member": "\U0001F600"}]
 MEMBER_STATUS_BODIES = [{}, {"status": "yes"}, {"status": None}, {"status": ["accepted"]},
@@ -98,7 +98,7 @@ IMPORT_BODIES = [
     {"method": "glance-direct", "all_stores_must_succeed": "no"},
     {"method": "glance-direct", "surprise": True},
 ]
-BAD_SEGMENTS = ["x" * 300, "%F0%9F%98%80", "%00", "%20"]
+BAD_SEGMENTS = ["x" * 300, "%F0%9F%98%80", "%00", "%C2%85"]
 TRICKY_IDS = ["..", "%2e%2e", "a%00b", "%27%20OR%201%3D1", "%C3%BCml%C3%A4ut", "x" * 3000,
               "%22%3E%3Cscript%3E", "00000000-0000-0000-0000-000000000000", "default",
               "%0d%0aX-Injected:%201"]
