@@ -248,17 +248,14 @@ def import_in_question(raw):
 
 def import_status(glance, image_id):
     """The latest import task of the image: its status and Glance's message
-    (None without one, or when this Glance has no image-tasks API).
-    ``images.get_associated_image_tasks`` asks Glance's version list first: a
-    second request for what a 404 says as well."""
+    (None without one, or when this Glance has no image-tasks API)."""
     try:
-        body = glance.get(f"/v2/images/{_quote(image_id)}/tasks")
+        tasks = image_tasks(glance, image_id)
     except (glance_exc.HTTPNotFound, glance_exc.HTTPMethodNotAllowed):
         return None
-    tasks = sorted(body.get("tasks", []), key=lambda t: t.get("created_at") or "")
     if not tasks:
         return None
-    task = tasks[-1]
+    task = tasks[0]
     return {"task_id": task.get("id"), "status": task.get("status"),
             "message": task.get("message") or "", "updated_at": task.get("updated_at")}
 
@@ -498,7 +495,8 @@ TASK_FIELDS = ("id", "type", "status", "message", "created_at", "updated_at", "r
 
 
 def image_tasks(glance, image_id):
-    """The image's tasks, newest first (one GET: see import_status)."""
+    """The image's tasks, newest first. One GET: ``images.get_associated_image_tasks``
+    asks Glance's version list first, a second request for what a 404 says as well."""
     body = glance.get(f"/v2/images/{_quote(image_id)}/tasks")
     tasks = [{key: task.get(key) for key in TASK_FIELDS} for task in body.get("tasks", [])]
     return sorted(tasks, key=lambda t: t.get("created_at") or "", reverse=True)
