@@ -26,13 +26,14 @@ SCRIPT = textwrap.dedent("""
     client = Client(HTTP_X_AUTH_TOKEN=os.environ["TOKEN"])
     images = client.get("/api/glance/images/")
     document = client.get("/api/glance/openapi.json")
+    panel = [client.get(p).status_code for p in ("/", "/panel/panel.js", "/panel/panel.css")]
     try:
         import stack
         stack_installed = True
     except ImportError:
         stack_installed = False
     print(json.dumps({"package": glance_rest.__file__, "images": images.status_code,
-                      "items": "items" in images.json(), "openapi": document.status_code,
+                      "items": "items" in images.json(), "openapi": document.status_code, "panel": panel,
                       "stack_installed": stack_installed}))
 """)
 
@@ -58,4 +59,5 @@ def test_pip_install_gives_a_working_app(stack, tokens, tmp_path):
     assert result["package"].startswith(str(venv))
     assert result["images"] == 200 and result["items"] is True
     assert result["openapi"] == 200
+    assert result["panel"] == [200, 200, 200]
     assert result["stack_installed"] is False

@@ -1,0 +1,69 @@
+"""The images panel at ``/``: one HTML page, its script and its style sheet.
+
+The panel is a client of the documented API and nothing else: it logs in
+through /api/auth/, then calls /api/glance/ with the session cookie, the CSRF
+token and X-Requested-With, as any dashboard would. The files are plain and
+served as they are (no build step, nothing from the internet), with a
+Content-Security-Policy that lets the page load only from this origin.
+"""
+
+import hashlib
+from pathlib import Path
+
+from django.http import Http404, HttpResponse
+from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
+
+from .errors import ApiError
+from .rest import error_response
+
+FILES = Path(__file__).resolve().parent / "panel_files"
+CONTENT_TYPES = {
+    "index.html": "text/html; charset=utf-8",
+    "panel.js": "text/javascript; charset=utf-8",
+    "panel.css": "text/css; charset=utf-8",
+}
+# Only this origin; no inline script or style, no plugins, no framing.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                           "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def _file_response(request, name):
+    if request.method not in ("GET", "HEAD"):
+        response = error_response(ApiError(405, f"Method {request.method} not allowed; use GET."))
+        response["Allow"] = "GET, HEAD"
+        return response
+    body = (FILES / name).read_bytes()
+    etag = '"%s"' % hashlib.sha256(body).hexdigest()[:32]
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(body, content_type=CONTENT_TYPES[name])
+    # Always revalidated, so a new release is seen at once; 304 when unchanged.
+    response["Cache-Control"] = "no-cache"
+    response["ETag"] = etag
+    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+# Read-only views (anything else is a JSON 405): no CSRF check to fail.
+@csrf_exempt
+@ensure_csrf_cookie
+def index(request):
+    """The page; it sets the CSRF cookie the page's unsafe calls send back."""
+    return _file_response(request, "index.html")
+
+
+@csrf_exempt
+def asset(request, name):
+    if name not in CONTENT_TYPES or name == "index.html":
+        raise Http404(name)
+    return _file_response(request, name)
+
+
+urlpatterns = [
+    path("", index, name="panel"),
+    re_path(r"^panel/(?P<name>[a-z.]+)$", asset, name="panel-asset"),
+]

@@ -1,0 +1,523 @@
+"""The images panel at / in Chromium, as its users click it, against the API
+and the real stack; what Glance then holds is read directly.
+
+The panel's API server lists 4 images a page (API_RESULT_PAGE_SIZE), so paging
+is seen with a dozen images. Screenshots go to build/screenshots/ (PANEL_SCREENSHOTS
+names another folder); `make screenshots` copies them into docs/.
+"""
+
+import hashlib
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from stack.testing import ROOT, ApiServer
+from tests.helpers import FileServer, unique, wait_for_status
+
+pytestmark = [pytest.mark.stack, pytest.mark.browser]
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 812}
+SCREENSHOTS = Path(os.environ.get("PANEL_SCREENSHOTS", ROOT / "build" / "screenshots"))
+PAGE_SIZE = 4
+
+
+@pytest.fixture(scope="module")
+def panel_server(stack, tmp_path_factory):
+    server = ApiServer(stack, tmp_path_factory.mktemp("panel"), workers=1,
+                       extra_env={"API_RESULT_PAGE_SIZE": str(PAGE_SIZE)}).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def panel(browser, panel_server, stack):
+    """Opens the panel in a fresh browser context (logged in as ``user`` unless
+    None); fails the test on any uncaught script error."""
+    opened = []
+
+    def open_panel(user="demo", viewport=DESKTOP):
+        context = browser.new_context(viewport=viewport, accept_downloads=True)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        opened.append((context, errors))
+        page.goto(panel_server.url + "/")
+        if user:
+            log_in(page, stack, user)
+        return page
+
+    yield open_panel
+    for context, errors in opened:
+        context.close()
+        assert errors == []
+
+
+def log_in(page, stack, user, project=None):
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password").fill(stack.passwords[user])
+    if project:
+        page.get_by_label("Project (optional").fill(project)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#who-user")).to_have_text(user)
+    expect(page.locator("#list-view")).to_be_visible()
+
+
+def project_id(stack, user):
+    return stack.session(user).get_project_id()
+
+
+def image_with_data(stack, user="demo", data=b"\x00" * 1024, **fields):
+    glance = stack.glance(user)
+    image = glance.images.create(name=fields.pop("name", unique("panel")), disk_format="raw",
+                                 container_format="bare", **fields)
+    glance.images.upload(image.id, io.BytesIO(data))
+    return wait_for_status(glance, image.id)
+
+
+def open_image(page, panel_server, image_id):
+    page.goto(f"{panel_server.url}/#/image/{image_id}")
+    expect(page.locator("#detail-view")).to_be_visible()
+    expect(page.locator("#detail-facts [data-fact=ID]")).to_have_text(image_id)
+
+
+def fact(page, name):
+    return page.locator(f'#detail-facts [data-fact="{name}"]')
+
+
+def row_ids(page):
+    return page.locator("#images-body tr").evaluate_all("rows => rows.map(r => r.dataset.id)")
+
+
+def tab_to(page, selector, limit=60):
+    """Press Tab until ``selector`` has the focus, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.locator(selector).evaluate("e => e === document.activeElement"):
+            return
+    raise AssertionError(f"{selector} is not reachable with Tab")
+
+
+def fits(page, viewport):
+    """Nothing wider than the window: no sideways scrolling of the page."""
+    return page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+
+def screenshot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+# --- logging in -----------------------------------------------------------------
+def test_page_is_served_self_contained(panel_server):
+    answer = requests.get(panel_server.url + "/", timeout=30)
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/html")
+    assert "default-src 'self'" in answer.headers["Content-Security-Policy"]
+    assert "csrftoken" in answer.cookies
+    # Nothing from anywhere but this origin.
+    assert not re.search(r'(src|href)="(https?:)?//', answer.text)
+    for asset in ("/panel/panel.js", "/panel/panel.css"):
+        assert requests.get(panel_server.url + asset, timeout=30).status_code == 200
+    assert requests.get(panel_server.url + "/panel/nothing.js", timeout=30).status_code == 404
+
+
+def test_log_in_shows_user_and_project_and_log_out(panel, stack):
+    page = panel(user=None)
+    expect(page.locator("#login-view")).to_be_visible()
+    page.get_by_label("User name").fill("demo")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#alert-text")).to_have_text(
+        "Error 401: Invalid username, password or domain.")
+    log_in(page, stack, "demo")
+    expect(page.locator("#who-project")).to_have_text("demo")
+    expect(page.locator("#alert")).to_be_hidden()
+    page.get_by_role("button", name="Log out").click()
+    expect(page.locator("#login-view")).to_be_visible()
+    page.reload()
+    expect(page.locator("#login-view")).to_be_visible()
+
+
+def test_switch_project_logs_in_again_to_the_chosen_project(panel, stack):
+    page = panel("demo")
+    page.get_by_role("button", name="Switch project").click()
+    expect(page.locator("#login-title")).to_have_text("Switch project")
+    expect(page.get_by_label("User name")).to_have_value("demo")
+    page.get_by_label("Password").fill(stack.passwords["demo"])
+    page.get_by_label("Project (optional").fill("alt_demo")
+    page.get_by_role("button", name="Log in").click()
+    # demo has no role on alt_demo: Keystone's refusal, as the API words it.
+    expect(page.locator("#alert-text")).to_have_text(
+        "Error 403: You have no access to project 'alt_demo'.")
+    page.get_by_label("Password").fill(stack.passwords["demo"])
+    page.get_by_label("Project (optional").fill("demo")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#who-project")).to_have_text("demo")
+
+
+# --- the list ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tagged_images(stack):
+    """Ten images of demo's with one tag and sizes 100..1000 bytes (not in
+    size order of creation)."""
+    tag = unique("page")
+    sizes = [300, 1000, 100, 700, 500, 900, 200, 800, 400, 600]
+    images = [image_with_data(stack, data=b"x" * size, tags=[tag]) for size in sizes]
+    return tag, images
+
+
+def test_paging_forward_and_back_across_three_pages(panel, tagged_images):
+    tag, images = tagged_images
+    page = panel("demo")
+    page.locator("#filter-form").get_by_label("Tag", exact=True).fill(tag)
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#images-body tr")).to_have_count(PAGE_SIZE)
+    expect(page.get_by_role("button", name="‹ Previous")).to_be_disabled()
+    first = row_ids(page)
+    page.get_by_role("button", name="Next ›").click()
+    expect(page.locator("#page-number")).to_have_text("Page 2")
+    expect(page.locator("#images-body tr")).to_have_count(PAGE_SIZE)
+    second = row_ids(page)
+    page.get_by_role("button", name="Next ›").click()
+    expect(page.locator("#page-number")).to_have_text("Page 3")
+    expect(page.locator("#images-body tr")).to_have_count(2)
+    third = row_ids(page)
+    expect(page.get_by_role("button", name="Next ›")).to_be_disabled()
+    # Newest first, every image once.
+    newest_first = [image.id for image in reversed(images)]
+    assert first + second + third == newest_first
+    page.get_by_role("button", name="‹ Previous").click()
+    expect(page.locator("#page-number")).to_have_text("Page 2")
+    expect(page.locator("#images-body tr")).to_have_count(PAGE_SIZE)
+    assert row_ids(page) == second
+    page.get_by_role("button", name="‹ Previous").click()
+    expect(page.locator("#page-number")).to_have_text("Page 1")
+    assert row_ids(page) == first
+    expect(page.get_by_role("button", name="‹ Previous")).to_be_disabled()
+
+
+def test_sort_by_size_and_filter_by_name_and_tag(panel, tagged_images):
+    tag, images = tagged_images
+    page = panel("demo")
+    page.locator("#filter-form").get_by_label("Tag", exact=True).fill(tag)
+    page.get_by_role("button", name="Filter").click()
+    size_header = page.locator("#images-table th[data-sort=size]")
+    size_header.get_by_role("button").click()
+    expect(size_header).to_have_attribute("aria-sort", "ascending")
+    expect(page.locator("#images-body tr").first.locator("td").nth(4)).to_have_text("100 B")
+    sizes = page.locator("#images-body td[data-bytes]").evaluate_all(
+        "cells => cells.map(c => Number(c.dataset.bytes))")
+    assert sizes == [100, 200, 300, 400]
+    size_header.get_by_role("button").click()
+    expect(size_header).to_have_attribute("aria-sort", "descending")
+    expect(page.locator("#images-body tr").first.locator("td").nth(4)).to_have_text("1000 B")
+    sizes = page.locator("#images-body td[data-bytes]").evaluate_all(
+        "cells => cells.map(c => Number(c.dataset.bytes))")
+    assert sizes == [1000, 900, 800, 700]
+    # By name (exact, as Glance filters), the tag filter still on.
+    page.get_by_label("Name (exact)").fill(images[3].name)
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#images-body tr")).to_have_count(1)
+    assert row_ids(page) == [images[3].id]
+    page.locator("#filter-form").get_by_label("Tag", exact=True).fill(unique("no-such-tag"))
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#images-empty")).to_be_visible()
+
+
+# --- create -----------------------------------------------------------------------
+def fill_create_form(page, name, disk_format="raw"):
+    form = page.locator("#create-form")
+    form.get_by_label("Name", exact=True).fill(name)
+    form.get_by_label("Disk format").select_option(disk_format)
+
+
+def test_upload_shows_progress_to_100_and_the_image_becomes_active(panel, stack):
+    page = panel("demo")
+    page.get_by_role("link", name="Create image").click()
+    expect(page.locator("#create-view")).to_be_visible()
+    # Formats and stores come from GET /api/glance/info/.
+    info = stack.glance("demo").http_client.get("/v2/info/stores")[1]
+    offered = page.locator("#create-store option").evaluate_all("os => os.map(o => o.value)")
+    assert offered == [store["id"] for store in info["stores"]] == ["local", "archive"]
+    expect(page.locator("#create-form").get_by_label("Store", exact=True)).to_have_value("local")
+    data = os.urandom(6 * 1024 * 1024)
+    name = unique("upload")
+    page.set_input_files("#create-file", files=[
+        {"name": "disk.raw", "mimeType": "application/octet-stream", "buffer": data}])
+    fill_create_form(page, name)
+    page.locator("#create-form").get_by_label("Store", exact=True).select_option("archive")
+    page.evaluate("""() => {
+        window.seenProgress = [];
+        new MutationObserver(() => seenProgress.push(Number($("upload-progress").value)))
+            .observe($("upload-progress"), {attributes: true});
+    }""")
+    page.get_by_role("button", name="Create", exact=True).click()
+    expect(page.locator("#detail-title")).to_have_text(name, timeout=60_000)
+    expect(fact(page, "Status")).to_have_text("active")
+    seen = page.evaluate("seenProgress")
+    assert seen[-1] == 100 and seen == sorted(seen)
+    image_id = fact(page, "ID").inner_text()
+    stored = stack.glance("demo").images.get(image_id)
+    assert stored.os_hash_value == hashlib.sha512(data).hexdigest()
+    assert stored.stores == "archive"
+    expect(page.locator("#stores-list li")).to_have_text(["archive Remove from archive"])
+
+
+def test_cancel_stops_the_upload_and_removes_the_new_image(panel, stack):
+    page = panel("demo")
+    page.get_by_role("link", name="Create image").click()
+    name = unique("cancelled")
+    page.set_input_files("#create-file", files=[
+        {"name": "disk.raw", "mimeType": "application/octet-stream",
+         "buffer": b"\x00" * (4 * 1024 * 1024)}])
+    fill_create_form(page, name)
+    # A slow line, so that the upload is still running when Cancel is pressed.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 256 * 1024})
+    page.get_by_role("button", name="Create", exact=True).click()
+    expect(page.locator("#upload-percent")).to_have_text(re.compile(r"^[1-9]\d?%$"))
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#alert-text")).to_have_text("The upload was cancelled.")
+    expect(page.locator("#alert-help")).to_contain_text("The new image was removed.")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    assert list(stack.glance("demo").images.list(filters={"name": name})) == []
+
+
+def test_keyboard_only_login_and_upload(panel, stack):
+    page = panel(user=None)
+    tab_to(page, "#login-username")
+    page.keyboard.type("demo")
+    tab_to(page, "#login-password")
+    page.keyboard.type(stack.passwords["demo"])
+    page.keyboard.press("Enter")
+    expect(page.locator("#who-user")).to_have_text("demo")
+    tab_to(page, "#create-link")
+    page.keyboard.press("Enter")
+    expect(page.locator("#create-view")).to_be_visible()
+    data = os.urandom(64 * 1024)
+    tab_to(page, "#create-file")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(files=[
+        {"name": "disk.raw", "mimeType": "application/octet-stream", "buffer": data}])
+    name = unique("keys")
+    tab_to(page, "#create-name")
+    page.keyboard.type(name)
+    tab_to(page, "#create-disk-format")
+    page.keyboard.type("raw")
+    expect(page.locator("#create-disk-format")).to_have_value("raw")
+    tab_to(page, "#create-submit")
+    page.keyboard.press("Enter")
+    expect(page.locator("#detail-title")).to_have_text(name, timeout=60_000)
+    expect(fact(page, "Status")).to_have_text("active")
+    stored = stack.glance("demo").images.get(fact(page, "ID").inner_text())
+    assert stored.os_hash_value == hashlib.sha512(data).hexdigest()
+
+
+def test_import_by_url_shows_the_task(panel, stack, tmp_path):
+    data = os.urandom(256 * 1024)
+    (tmp_path / "disk.raw").write_bytes(data)
+    page = panel("demo")
+    page.get_by_role("link", name="Create image").click()
+    with FileServer(tmp_path, stack.import_port) as server:
+        page.get_by_label("A URL (Glance downloads it)").check()
+        page.get_by_label("URL", exact=True).fill(server.url("disk.raw"))
+        name = unique("from-url")
+        fill_create_form(page, name)
+        page.get_by_role("button", name="Create", exact=True).click()
+        expect(page.locator("#detail-title")).to_have_text(name)
+        # Refreshed by the page itself while the import runs.
+        task = page.locator("#tasks-body tr").first
+        expect(task.locator("td").nth(1)).to_have_text("success", timeout=60_000)
+        expect(task.locator("td").first).to_have_text("api_image_import")
+        expect(fact(page, "Status")).to_have_text("active", timeout=30_000)
+    stored = stack.glance("demo").images.get(fact(page, "ID").inner_text())
+    assert stored.os_hash_value == hashlib.sha512(data).hexdigest()
+
+
+def test_a_failed_url_import_shows_glances_message(panel, stack):
+    page = panel("demo")
+    page.get_by_role("link", name="Create image").click()
+    page.get_by_label("A URL (Glance downloads it)").check()
+    # Outside what the stack's Glance may download from.
+    page.get_by_label("URL", exact=True).fill("http://192.0.2.1/disk.raw")
+    name = unique("refused-url")
+    fill_create_form(page, name)
+    page.get_by_role("button", name="Create", exact=True).click()
+    expect(page.locator("#alert-text")).to_have_text(re.compile(r"^Error 400: .+"))
+    expect(page.locator("#alert-help")).to_contain_text("The new image was removed.")
+    assert list(stack.glance("demo").images.list(filters={"name": name})) == []
+
+
+# --- one image ----------------------------------------------------------------------
+def test_edit_a_field_a_custom_property_and_tags(panel, panel_server, stack):
+    image = image_with_data(stack, os_distro="cirros")
+    page = panel("demo")
+    open_image(page, panel_server, image.id)
+    new_name = unique("renamed")
+    edit = page.locator("#edit-form")
+    edit.get_by_label("Name", exact=True).fill(new_name)
+    edit.get_by_label("Minimum RAM (MB)").fill("512")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#detail-title")).to_have_text(new_name)
+    stored = stack.glance("demo").images.get(image.id)
+    assert stored.name == new_name and stored.min_ram == 512
+
+    # Properties: change one, add one offered by the metadata definitions.
+    assert page.locator('#property-suggestions option[value="hw_disk_bus"]').count() == 1
+    page.get_by_label("os_distro", exact=True).fill("ubuntu")
+    page.get_by_label("New property").fill("hw_disk_bus")
+    expect(page.locator("#property-hint")).to_contain_text("Disk Bus")
+    page.get_by_label("Value", exact=True).fill("scsi")
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.get_by_role("button", name="Save properties").click()
+    expect(page.locator("#notice")).to_have_text("Properties saved.")
+    stored = stack.glance("demo").images.get(image.id)
+    assert stored.os_distro == "ubuntu" and stored.hw_disk_bus == "scsi"
+    page.get_by_role("button", name="Remove property hw_disk_bus").click()
+    page.get_by_role("button", name="Save properties").click()
+    expect(page.get_by_label("hw_disk_bus", exact=True)).to_have_count(0)
+    assert "hw_disk_bus" not in stack.glance("demo").images.get(image.id)
+
+    # Tags, one at a time.
+    page.get_by_label("New tag").fill("blue")
+    page.get_by_role("button", name="Add tag").click()
+    expect(page.locator("#tags-list li")).to_have_text(["blue×"])
+    assert stack.glance("demo").images.get(image.id).tags == ["blue"]
+    page.get_by_role("button", name="Remove tag blue").click()
+    expect(page.locator("#tags-list li")).to_have_count(0)
+    assert stack.glance("demo").images.get(image.id).tags == []
+
+
+def test_share_then_accept_as_the_other_project(panel, panel_server, stack):
+    image = image_with_data(stack, visibility="shared")
+    alt_project = project_id(stack, "alt_demo")
+    owner = panel("demo")
+    open_image(owner, panel_server, image.id)
+    owner.get_by_label("Share with project id").fill(alt_project)
+    owner.get_by_role("button", name="Share", exact=True).click()
+    member_row = owner.locator(f'#members-body tr[data-member="{alt_project}"]')
+    expect(member_row.locator("td").nth(1)).to_have_text("pending")
+
+    member = panel("alt_demo")
+    member.get_by_label("Name (exact)").fill(image.name)
+    member.get_by_role("button", name="Filter").click()
+    expect(member.locator("#images-empty")).to_be_visible()   # not accepted: not listed
+    member.get_by_role("tab", name="Shared with me (pending)").click()
+    expect(member.locator("#images-body tr")).to_have_count(1)
+    member.get_by_role("link", name=image.name).click()
+    expect(member.locator("#my-member-status")).to_have_text("pending")
+    member.get_by_role("button", name="Accept").click()
+    expect(member.locator("#my-member-status")).to_have_text("accepted")
+    member.goto(panel_server.url + "/#/")
+    member.get_by_role("tab", name="All").click()
+    expect(member.locator("#images-body tr")).to_have_count(1)
+    assert row_ids(member) == [image.id]
+
+    owner.reload()
+    expect(member_row.locator("td").nth(1)).to_have_text("accepted")
+    owner.get_by_role("button", name=f"Stop sharing with {alt_project}").click()
+    expect(member_row).to_have_count(0)
+
+
+def test_copy_to_a_second_store_refused_for_a_member_done_by_an_admin(
+        panel, panel_server, stack, tokens):
+    image = image_with_data(stack)
+    page = panel("demo")
+    open_image(page, panel_server, image.id)
+    expect(page.get_by_label("Copy to store")).to_have_value("archive")
+    page.get_by_role("button", name="Copy", exact=True).click()
+    # Exactly the message the API gives for the same call.
+    refused = requests.post(f"{panel_server.url}/api/glance/images/{image.id}/import/",
+                            json={"method": "copy-image", "stores": ["archive"]},
+                            headers={"X-Auth-Token": tokens("demo")}, timeout=30)
+    assert refused.status_code == 403
+    expect(page.locator("#alert-text")).to_have_text(
+        f"Error 403: {refused.json()['error']['message']}")
+    expect(page.locator("#alert-help")).to_contain_text("for administrators")
+
+    admin = panel("admin")
+    open_image(admin, panel_server, image.id)
+    admin.get_by_role("button", name="Copy", exact=True).click()
+    expect(admin.locator("#stores-list li")).to_have_count(2, timeout=60_000)
+    expect(admin.locator("#tasks-body tr").first.locator("td").nth(1)).to_have_text(
+        "success", timeout=30_000)
+    assert set(stack.glance("demo").images.get(image.id).stores.split(",")) == {"local", "archive"}
+    admin.get_by_role("button", name="Remove from local").click()
+    admin.locator("#confirm-dialog").get_by_role("button", name="Remove").click()
+    expect(admin.locator("#stores-list li")).to_have_text(["archive Remove from archive"])
+    assert stack.glance("demo").images.get(image.id).stores == "archive"
+
+
+def test_deactivate_reactivate_download_and_delete(panel, panel_server, stack):
+    data = os.urandom(300 * 1024)
+    image = image_with_data(stack, data=data)
+    page = panel("demo")
+    open_image(page, panel_server, image.id)
+    page.get_by_role("button", name="Deactivate").click()
+    expect(fact(page, "Status")).to_have_text("deactivated")
+    assert stack.glance("demo").images.get(image.id).status == "deactivated"
+    expect(page.get_by_role("button", name="Download")).to_be_disabled()
+    page.get_by_role("button", name="Reactivate").click()
+    expect(fact(page, "Status")).to_have_text("active")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download").click()
+    assert Path(download.value.path()).read_bytes() == data
+    assert download.value.suggested_filename == image.name
+
+    page.get_by_role("button", name="Delete").click()
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_contain_text(image.name)
+    dialog.get_by_role("button", name="Cancel").click()
+    assert stack.glance("demo").images.get(image.id).status == "active"
+    page.get_by_role("button", name="Delete").click()
+    dialog.get_by_role("button", name="Delete").click()
+    expect(page.locator("#list-view")).to_be_visible()
+    expect(page.locator("#notice")).to_have_text(f"Image {image.name} deleted.")
+    assert list(stack.glance("demo").images.list(filters={"id": image.id})) == []
+
+
+def test_a_refused_edit_shows_the_apis_message(panel, panel_server, stack):
+    image = image_with_data(stack, protected=True)
+    page = panel("demo")
+    open_image(page, panel_server, image.id)
+    page.get_by_role("button", name="Delete").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Delete").click()
+    expect(page.locator("#alert-text")).to_have_text(re.compile(r"^Error 403: .*protected"))
+    expect(page.locator("#detail-view")).to_be_visible()
+    stack.glance("demo").images.update(image.id, protected=False)
+
+
+# --- how it looks -----------------------------------------------------------------------
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_readable_at_desktop_and_phone_width(panel, panel_server, stack, tagged_images, viewport):
+    tag, images = tagged_images
+    page = panel("demo", viewport=viewport)
+    kind = "desktop" if viewport is DESKTOP else "phone"
+    expect(page.locator("#images-body tr").first).to_be_visible()
+    assert fits(page, viewport)
+    screenshot(page, f"{kind}-list")
+    open_image(page, panel_server, images[0].id)
+    expect(page.locator("#tasks-body tr").first).to_be_visible()
+    assert fits(page, viewport)
+    screenshot(page, f"{kind}-image")
+    page.goto(panel_server.url + "/#/create")
+    expect(page.locator("#create-store option").first).to_be_attached()
+    assert fits(page, viewport)
+    screenshot(page, f"{kind}-create")
+
+
+def test_panel_urls_answer_errors_as_json(panel_server):
+    posted = requests.post(panel_server.url + "/", timeout=30)
+    assert posted.status_code == 405 and posted.headers["Allow"] == "GET, HEAD"
+    assert posted.json()["error"]["code"] == "method_not_allowed"
+    missing = requests.get(panel_server.url + "/panel/nothing.js", timeout=30)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
