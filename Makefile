@@ -8,7 +8,7 @@ WORKER_CLASS := --worker-class glance_rest.gunicorn_worker.ThreadWorker
 # Development key handling (see settings/); set SECRET_KEY in production.
 export GLANCE_REST_DEV ?= 1
 
-.PHONY: run serve test bench bench-data venvs clean-stack system-deps
+.PHONY: run serve test bench bench-data venvs clean-stack system-deps screenshots
 
 venvs: $(VENV)/.installed $(STACK_VENV)/.installed
 
@@ -45,6 +45,10 @@ system-deps:
 
 test: venvs system-deps
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# The README's pictures of the images panel, taken by its tests in Chromium.
+screenshots: venvs system-deps
+	PANEL_SCREENSHOTS=docs/screenshots $(VENV)/bin/python -m pytest -q tests/test_panel.py -k readable
 
 clean-stack:
 	rm -rf .stack

@@ -72,6 +72,7 @@ def banner(stack, api_port):
     names = ", ".join(f"{user} ({config.CLOUD_NAMES[user]})" for user, _, _ in config.ACCOUNTS)
     return f"""
 glance-rest is starting on {api}/api/glance/
+  Images panel: {api}/ (log in as demo; passwords in {info['secrets_file']})
   Keystone {info['keystone_url']}   Glance {info['glance_url']}   logs {info['log_dir']}
   Users and their clouds.yaml entries: {names}
   Passwords: {info['clouds_yaml']}

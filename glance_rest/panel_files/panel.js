@@ -155,6 +155,8 @@ const state = {
          marker: null, reversed: false, page: 1, items: []},
   image: null,       // the image on the detail view
   poll: null,        // the detail view's refresh timer
+  tasks: [],         // the detail view's image's tasks, as last listed
+  awaited: null,     // {imageId, known, until}: an import just asked for
   upload: null,      // {abort, imageId} while a create sends a file
 };
 
@@ -387,6 +389,7 @@ async function sendData(image, file, method, store) {
   state.upload = upload;
   await upload.promise;
   if (staged) {
+    awaitImport(image.id);
     await api("POST", imagePath(image.id, "import/"),
               {method: "glance-direct", ...(store ? {stores: [store]} : {})});
   }
@@ -394,6 +397,7 @@ async function sendData(image, file, method, store) {
 }
 
 async function importUrl(image, url, store) {
+  awaitImport(image.id);
   await api("POST", imagePath(image.id, "import/"),
             {method: "web-download", uri: url, ...(store ? {stores: [store]} : {})});
   return true;
@@ -654,9 +658,10 @@ function renderStores(image, info) {
 async function copyToStore(event) {
   event.preventDefault();
   const store = $("copy-store").value;
+  awaitImport(state.image.id);
   const ok = await attempt(() => api("POST", imagePath(state.image.id, "import/"),
                                      {method: "copy-image", stores: [store]}));
-  if (ok === undefined) return;
+  if (ok === undefined) { state.awaited = null; return; }
   notice(`Copying to ${store}.`);
   await refreshDetail();
 }
@@ -673,6 +678,7 @@ async function removeFromStore(store) {
 async function loadTasks(image) {
   const answer = await attempt(() => api("GET", imagePath(image.id, "tasks/")));
   if (!answer) return [];
+  state.tasks = answer.items;
   $("tasks-body").replaceChildren(...answer.items.map((task) => h("tr", {"data-task": task.id},
     h("td", {text: task.type}), h("td", {text: task.status}),
     h("td", {text: task.message || ""}), h("td", {text: when(task.updated_at)}))));
@@ -691,11 +697,28 @@ async function refreshDetail() {
   pollWhileMoving(image, await loadTasks(image));
 }
 
+const isRunning = (task) => ["pending", "processing"].includes(task.status);
+
+// An import was just asked for: its task may not be listed at once, so the
+// view keeps refreshing until a task it did not know before has ended.
+function awaitImport(imageId) {
+  const known = state.image && state.image.id === imageId ? state.tasks.map((task) => task.id) : [];
+  state.awaited = {imageId, known: new Set(known), until: Date.now() + 120000};
+}
+
+function awaitingImport(image, tasks) {
+  const awaited = state.awaited;
+  if (!awaited || awaited.imageId !== image.id) return false;
+  const ended = tasks.some((task) => !awaited.known.has(task.id) && !isRunning(task));
+  if (ended || Date.now() > awaited.until) { state.awaited = null; return false; }
+  return true;
+}
+
 function pollWhileMoving(image, tasks) {
   stopPolling();
   if ($("detail-view").hidden || state.image.id !== image.id) return;
-  const running = tasks.some((task) => ["pending", "processing"].includes(task.status));
-  if (running || MOVING.has(image.status)) state.poll = setTimeout(refreshDetail, 1500);
+  const moving = tasks.some(isRunning) || MOVING.has(image.status);
+  if (awaitingImport(image, tasks) || moving) state.poll = setTimeout(refreshDetail, 1500);
 }
 
 async function imageAction(action) {
