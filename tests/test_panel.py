@@ -268,6 +268,25 @@ def test_upload_shows_progress_to_100_and_the_image_becomes_active(panel, stack)
     expect(page.locator("#stores-list li")).to_have_text(["archive Remove from archive"])
 
 
+def test_stage_and_import_with_glance_direct(panel, stack):
+    page = panel("demo")
+    page.get_by_role("link", name="Create image").click()
+    data = os.urandom(512 * 1024)
+    page.set_input_files("#create-file", files=[
+        {"name": "disk.raw", "mimeType": "application/octet-stream", "buffer": data}])
+    page.get_by_label("How to send it").select_option("glance-direct")
+    name = unique("staged")
+    fill_create_form(page, name)
+    page.get_by_role("button", name="Create", exact=True).click()
+    expect(page.locator("#detail-title")).to_have_text(name)
+    task = page.locator("#tasks-body tr").first
+    expect(task.locator("td").nth(1)).to_have_text("success", timeout=60_000)
+    expect(fact(page, "Status")).to_have_text("active")
+    stored = stack.glance("demo").images.get(fact(page, "ID").inner_text())
+    assert stored.os_hash_value == hashlib.sha512(data).hexdigest()
+    assert stored.stores == "local"
+
+
 def test_cancel_stops_the_upload_and_removes_the_new_image(panel, stack):
     page = panel("demo")
     page.get_by_role("link", name="Create image").click()

@@ -105,7 +105,7 @@ function fillSelect(select, values, selected, labels = {}) {
 // Why Glance or the API refused, in words, beside its own message.
 const HELP = {
   400: "The request was not accepted as it is; the message says which field.",
-  401: "You are not logged in any more. Log in again.",
+  401: "Not logged in: the login was refused, or it has ended. Log in (again).",
   403: "Refused: your role in this project may not do this (Glance's policy decides, e.g. copying between stores and removing from a store are for administrators).",
   404: "Not found, or not visible to your project.",
   409: "Not possible in the image's current state.",
@@ -152,8 +152,9 @@ const state = {
   me: null,          // GET /api/auth/session/
   info: null,        // GET /api/glance/info/
   list: {scope: "all", filters: {}, sortKey: "created_at", sortDir: "desc",
-         marker: null, reversed: false, page: 1, items: []},
+         marker: null, reversed: false, page: 1, items: [], asked: 0},
   image: null,       // the image on the detail view
+  detailAsked: 0,    // counts detail loads: only the newest is shown
   poll: null,        // the detail view's refresh timer
   tasks: [],         // the detail view's image's tasks, as last listed
   awaited: null,     // {imageId, known, until}: an import just asked for
@@ -266,8 +267,10 @@ async function openList() {
     th.setAttribute("aria-sort", th.dataset.sort === list.sortKey
       ? (list.sortDir === "asc" ? "ascending" : "descending") : "none");
   }
+  // Only the newest request's answer is shown: a slower, older one is dropped.
+  const asked = ++list.asked;
   const answer = await attempt(() => api("GET", "glance/images/?" + listQuery()));
-  if (!answer) return;
+  if (!answer || asked !== list.asked) return;
   list.items = answer.items;
   $("images-body").replaceChildren(...answer.items.map((image) => h("tr", {"data-id": image.id},
     h("td", {"data-label": "Name"}, h("a", {href: `#/image/${seg(image.id)}`, text: image.name || image.id})),
@@ -423,8 +426,9 @@ function stopPolling() {
 async function openDetail(id) {
   showView("detail");
   stopPolling();
+  const asked = ++state.detailAsked;
   const [info, image] = await Promise.all([attempt(loadInfo), attempt(() => api("GET", imagePath(id)))]);
-  if (!info || !image) return;
+  if (!info || !image || asked !== state.detailAsked) return;
   state.image = image;
   renderImage(image);
   renderEdit(image, info);
