@@ -158,7 +158,7 @@ const state = {
   poll: null,        // the detail view's refresh timer
   tasks: [],         // the detail view's image's tasks, as last listed
   awaited: null,     // {imageId, known, until}: an import just asked for
-  upload: null,      // {abort, imageId} while a create sends a file
+  upload: null,      // {promise, abort} while a create sends a file
 };
 
 async function loadInfo() {
@@ -219,7 +219,7 @@ async function logIn(event) {
   $("login-password").value = "";
   if (!me) return;
   state.me = me;
-  state.list.marker = null; state.list.page = 1;
+  Object.assign(state.list, {marker: null, reversed: false, page: 1});
   showWho();
   notice(`Logged in as ${me.user.name}, project ${me.project.name}.`);
   if (location.hash !== "#/") location.hash = "#/"; else await route();
