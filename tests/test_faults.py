@@ -1,10 +1,14 @@
 """Failing backends: Glance or Keystone down, Glance hanging. The API answers
 503/504 JSON within its timeout, recovers by itself, and loses nothing.
 
-A stack of its own, since these tests stop and restart its servers."""
+A stack of its own, since these tests stop and restart its servers; the last
+one restarts the whole stack on its data (a second cold start is not needed
+for that)."""
 
+import io
 import os
 import signal
+import socket
 import subprocess
 import time
 
@@ -132,3 +136,47 @@ def test_keystone_down_then_back(faulty):
             assert time.monotonic() < deadline, "Keystone did not come back"
             time.sleep(0.5)
     wait_until_ok(server, fresh)
+
+
+def test_images_survive_a_restart(faulty):
+    """Stop the whole stack (and the servers restarted above), start it again
+    on the same data and ports: the image and its data are there; Ctrl-C then
+    stops every process it started."""
+    stack, _, restarted = faulty
+    glance = stack.glance("demo")
+    image = glance.images.create(name="persistent", disk_format="raw", container_format="bare")
+    glance.images.upload(image.id, io.BytesIO(b"kept across restarts" * 1000))
+    checksum = glance.images.get(image.id).os_hash_value
+    for process in restarted:
+        stop_process(process)
+    stack.stop()
+    assert not _port_open(stack.glance_port) and not _port_open(stack.keystone_port)
+
+    stack.start()
+    restored = stack.glance("demo").images.get(image.id)
+    assert restored.status == "active" and restored.os_hash_value == checksum
+    assert b"".join(stack.glance("demo").images.data(image.id)) == b"kept across restarts" * 1000
+    stack.stop(sig=signal.SIGINT)  # as Ctrl-C does
+    assert stack.process.returncode == 0
+    assert not _port_open(stack.keystone_port) and not _port_open(stack.glance_port)
+    assert not _leftover_processes(str(stack.data_dir), f"127.0.0.1:{stack.keystone_port}",
+                                   f"127.0.0.1:{stack.glance_port}")
+
+
+def _port_open(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _leftover_processes(*needles):
+    """Processes whose command line names this stack's folder or ports."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmdline = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if any(needle.encode() in cmdline for needle in needles):
+                found.append(cmdline.decode(errors="replace"))
+    return found

@@ -5,7 +5,6 @@ import hashlib
 import io
 import json
 import os
-import signal
 import socket
 import subprocess
 
@@ -13,7 +12,7 @@ import pytest
 import requests
 from glanceclient import exc as glance_exc
 
-from stack.testing import ROOT, STACK_PYTHON, StackProcess, free_port
+from stack.testing import ROOT, STACK_PYTHON, free_port
 
 pytestmark = pytest.mark.stack
 
@@ -112,52 +111,3 @@ def test_bad_port_setting_is_refused(tmp_path):
         env={**os.environ, "STACK_GLANCE_PORT": "ninety"})
     assert result.returncode == 2
     assert "STACK_GLANCE_PORT='ninety' is not a port number" in result.stderr
-
-
-@pytest.mark.slow
-def test_images_survive_a_restart(tmp_path):
-    """A second stack of its own: stop it, start it again, the image is there."""
-    first = StackProcess(tmp_path / "data").start()
-    try:
-        glance = first.glance("demo")
-        image = glance.images.create(name="persistent", disk_format="raw",
-                                     container_format="bare")
-        glance.images.upload(image.id, io.BytesIO(b"kept across restarts" * 1000))
-        checksum = glance.images.get(image.id).os_hash_value
-    finally:
-        first.stop()
-    assert not _port_open(first.glance_port)
-
-    second = StackProcess(tmp_path / "data", first.keystone_port, first.glance_port,
-                          first.import_port).start()
-    try:
-        restored = second.glance("demo").images.get(image.id)
-        assert restored.status == "active"
-        assert restored.os_hash_value == checksum
-        data = b"".join(second.glance("demo").images.data(image.id))
-        assert data == b"kept across restarts" * 1000
-    finally:
-        second.stop(sig=signal.SIGINT)  # as Ctrl-C does
-    assert second.process.returncode == 0
-    assert not _port_open(second.keystone_port)
-    assert not _leftover_processes(str(tmp_path), f"127.0.0.1:{second.keystone_port}",
-                                   f"127.0.0.1:{second.glance_port}")
-
-
-def _port_open(port):
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _leftover_processes(*needles):
-    """Processes whose command line names this stack's folder or ports."""
-    found = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                cmdline = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ")
-            except OSError:
-                continue
-            if any(needle.encode() in cmdline for needle in needles):
-                found.append(cmdline.decode(errors="replace"))
-    return found
