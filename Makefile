@@ -12,7 +12,7 @@ export GLANCE_REST_DEV ?= 1
 
 venvs: $(VENV)/.installed $(STACK_VENV)/.installed
 
-# The two virtualenvs install side by side: 38 s instead of 64 on 2 cores.
+# The two virtualenvs install side by side: about 45 s instead of 64 on 2 cores.
 installed:
 	@$(MAKE) --no-print-directory -j2 venvs
 
