@@ -1,5 +1,6 @@
 """Small helpers shared by the API tests."""
 
+import io
 import json
 import threading
 import time
@@ -37,6 +38,19 @@ def wait_for_status(glance, image_id, status="active", timeout=60, until=None):
 
 def unique(prefix="t"):
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def make_image(stack, user="demo", data=None, **attrs):
+    """A raw/bare image of ``user``'s, made directly in Glance, with ``data``
+    uploaded if given; its id."""
+    glance = stack.glance(user)
+    attrs.setdefault("name", unique())
+    attrs.setdefault("disk_format", "raw")
+    attrs.setdefault("container_format", "bare")
+    image = glance.images.create(**attrs)
+    if data is not None:
+        glance.images.upload(image.id, io.BytesIO(data))
+    return image.id
 
 
 def put_json(client, url, body, **extra):

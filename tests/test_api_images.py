@@ -1,27 +1,16 @@
 """/api/glance/images/...: every method against the real stack."""
 
 import hashlib
-import io
 import uuid
 
 import pytest
 from glanceclient import exc as glance_exc
 
-from tests.helpers import FileServer, patch_json, put_json, unique, wait_for_status
+from tests.helpers import FileServer, make_image, patch_json, put_json, unique, wait_for_status
 
 pytestmark = pytest.mark.stack
 IMAGES = "/api/glance/images/"
 KERNEL, RAMDISK = str(uuid.uuid4()), str(uuid.uuid4())
-
-
-def make_image(stack, user="demo", data=None, **attrs):
-    glance = stack.glance(user)
-    attrs.setdefault("disk_format", "raw")
-    attrs.setdefault("container_format", "bare")
-    image = glance.images.create(**attrs)
-    if data is not None:
-        glance.images.upload(image.id, io.BytesIO(data))
-    return image.id
 
 
 def test_version(api):

@@ -2,7 +2,6 @@
 tasks, ranged downloads and single namespaces, against the multi-store stack."""
 
 import hashlib
-import io
 import json
 import time
 
@@ -10,7 +9,7 @@ import pytest
 import requests
 
 from stack.testing import PLAIN_REGION
-from tests.helpers import FileServer, unique, wait_for_status
+from tests.helpers import FileServer, make_image, wait_for_status
 
 pytestmark = pytest.mark.stack
 IMAGES = "/api/glance/images/"
@@ -18,14 +17,6 @@ IMAGES = "/api/glance/images/"
 
 def post_json(client, url, body):
     return client.post(url, json.dumps(body), content_type="application/json")
-
-
-def new_image(stack, user="demo", data=None, store=None):
-    glance = stack.glance(user)
-    image = glance.images.create(name=unique("st"), disk_format="raw", container_format="bare")
-    if data is not None:
-        glance.images.upload(image.id, io.BytesIO(data), backend=store)
-    return image.id
 
 
 def settled_tasks(fetch, timeout=30):
@@ -66,7 +57,7 @@ def test_usage_answers(api):
 
 
 def test_glance_direct_import_of_64_mib(api_server, stack, tokens):
-    image_id = new_image(stack)
+    image_id = make_image(stack)
     chunk = bytes(range(256)) * 4096  # 1 MiB
     expected = hashlib.sha512(chunk * 64).hexdigest()
     headers = {"X-Auth-Token": tokens("demo")}
@@ -88,7 +79,7 @@ def test_glance_direct_import_of_64_mib(api_server, stack, tokens):
 
 
 def test_import_preconditions_are_glances_409(api, stack):
-    queued = new_image(stack)
+    queued = make_image(stack)
     answer = post_json(api(), f"{IMAGES}{queued}/import/", {"method": "glance-direct"})
     assert answer.status_code == 409 and "staged" in answer.json()["error"]["message"]
     answer = post_json(api("admin"), f"{IMAGES}{queued}/import/",
@@ -98,7 +89,7 @@ def test_import_preconditions_are_glances_409(api, stack):
 
 def test_copy_to_a_second_store_and_remove_from_one(api, stack):
     data = b"copy me " * 1000
-    image_id = new_image(stack, data=data)
+    image_id = make_image(stack, data=data)
     url = f"{IMAGES}{image_id}/"
     assert api().get(url).json()["stores"] == ["local"]
     # copy-image is an admin's under Glance's default policy.
@@ -120,18 +111,18 @@ def test_copy_to_a_second_store_and_remove_from_one(api, stack):
 
 
 def test_upload_into_a_chosen_store(api, stack):
-    image_id = new_image(stack)
+    image_id = make_image(stack)
     answer = api().put(f"{IMAGES}{image_id}/data/?store=archive", b"z" * 4096,
                        content_type="application/octet-stream")
     assert answer.status_code == 204
     assert stack.glance("demo").images.get(image_id).stores == "archive"
-    unknown = api().put(f"{IMAGES}{new_image(stack)}/data/?store=nowhere", b"z",
+    unknown = api().put(f"{IMAGES}{make_image(stack)}/data/?store=nowhere", b"z",
                         content_type="application/octet-stream")
     assert unknown.status_code == 400 and "nowhere" in unknown.json()["error"]["message"]
 
 
 def test_failed_import_shows_the_tasks_message(api, stack, tmp_path):
-    image_id = new_image(stack)
+    image_id = make_image(stack)
     with FileServer(tmp_path, stack.import_port) as server:
         started = post_json(api(), f"{IMAGES}{image_id}/import/",
                             {"method": "web-download", "uri": server.url("missing.img")})
@@ -145,7 +136,7 @@ def test_failed_import_shows_the_tasks_message(api, stack, tmp_path):
 
 def test_web_download_into_all_stores(api, stack, tmp_path):
     (tmp_path / "disk.raw").write_bytes(b"w" * 5000)
-    image_id = new_image(stack)
+    image_id = make_image(stack)
     with FileServer(tmp_path, stack.import_port) as server:
         started = post_json(api(), f"{IMAGES}{image_id}/import/",
                             {"method": "web-download", "uri": server.url("disk.raw"),
@@ -158,7 +149,7 @@ def test_web_download_into_all_stores(api, stack, tmp_path):
 
 def test_ranged_download(api, stack):
     data = bytes(range(256)) * 40
-    image_id = new_image(stack, data=data)
+    image_id = make_image(stack, data=data)
     url = f"{IMAGES}{image_id}/data/"
     whole = api().get(url)
     assert whole["Accept-Ranges"] == "bytes"
@@ -174,7 +165,7 @@ def test_ranged_download(api, stack):
     for junk in ("bytes=1-2,5-6", "lines=1-2", "bytes=abc"):
         assert api().get(url, HTTP_RANGE=junk).status_code == 416
     # No data yet: nothing to take a part of, as without a range.
-    queued = api().get(f"{IMAGES}{new_image(stack)}/data/", HTTP_RANGE="bytes=0-9")
+    queued = api().get(f"{IMAGES}{make_image(stack)}/data/", HTTP_RANGE="bytes=0-9")
     assert queued.status_code == 204
 
 
@@ -189,7 +180,7 @@ def test_ranged_download(api, stack):
     ({"method": "glance-direct", "extra": 1}, "extra"),
 ])
 def test_bad_import_bodies(api, stack, body, field):
-    image_id = new_image(stack)
+    image_id = make_image(stack)
     answer = post_json(api(), f"{IMAGES}{image_id}/import/", body)
     assert answer.status_code == 400 and answer.json()["error"]["field"] == field
 

@@ -7,7 +7,6 @@ names another folder); `make screenshots` copies them into docs/.
 """
 
 import hashlib
-import io
 import json
 import os
 import re
@@ -20,7 +19,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from stack.testing import ROOT, ApiServer
-from tests.helpers import FileServer, unique, wait_for_status
+from tests.helpers import FileServer, make_image, unique, wait_for_status
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
@@ -102,11 +101,9 @@ def project_id(stack, user):
 
 
 def image_with_data(stack, user="demo", data=b"\x00" * 1024, **fields):
-    glance = stack.glance(user)
-    image = glance.images.create(name=fields.pop("name", unique("panel")), disk_format="raw",
-                                 container_format="bare", **fields)
-    glance.images.upload(image.id, io.BytesIO(data))
-    return wait_for_status(glance, image.id)
+    """An active image of ``user``'s, as Glance then holds it."""
+    image_id = make_image(stack, user, data, name=unique("panel"), **fields)
+    return wait_for_status(stack.glance(user), image_id)
 
 
 def open_image(page, panel_server, image_id):
@@ -121,6 +118,12 @@ def fact(page, name):
 
 def row_ids(page):
     return page.locator("#images-body tr").evaluate_all("rows => rows.map(r => r.dataset.id)")
+
+
+def sizes_shown(page):
+    """The image sizes in the table, in bytes, top to bottom."""
+    return page.locator("#images-body td[data-bytes]").evaluate_all(
+        "cells => cells.map(c => Number(c.dataset.bytes))")
 
 
 def tab_to(page, selector, limit=60):
@@ -239,15 +242,11 @@ def test_sort_by_size_and_filter_by_name_and_tag(panel, tagged_images):
     size_header.get_by_role("button").click()
     expect(size_header).to_have_attribute("aria-sort", "ascending")
     expect(page.locator("#images-body tr").first.locator("td").nth(4)).to_have_text("100 B")
-    sizes = page.locator("#images-body td[data-bytes]").evaluate_all(
-        "cells => cells.map(c => Number(c.dataset.bytes))")
-    assert sizes == [100, 200, 300, 400]
+    assert sizes_shown(page) == [100, 200, 300, 400]
     size_header.get_by_role("button").click()
     expect(size_header).to_have_attribute("aria-sort", "descending")
     expect(page.locator("#images-body tr").first.locator("td").nth(4)).to_have_text("1000 B")
-    sizes = page.locator("#images-body td[data-bytes]").evaluate_all(
-        "cells => cells.map(c => Number(c.dataset.bytes))")
-    assert sizes == [1000, 900, 800, 700]
+    assert sizes_shown(page) == [1000, 900, 800, 700]
     # By name (exact, as Glance filters), the tag filter still on.
     page.get_by_label("Name (exact)").fill(images[3].name)
     page.get_by_role("button", name="Filter").click()
