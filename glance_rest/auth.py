@@ -16,7 +16,7 @@ import functools
 import hashlib
 import time
 
-from django.conf import settings
+from .conf import settings
 from django.core.cache import cache
 from django.middleware.csrf import rotate_token
 from keystoneauth1 import access
@@ -44,11 +44,13 @@ def keystone_session(auth=None):
 
 
 class Credentials:
-    """The caller's token and catalog, and how they were presented."""
+    """The caller's token and catalog, how they were presented, and the
+    region whose endpoints it uses."""
 
-    def __init__(self, access_info, via_session):
+    def __init__(self, access_info, via_session, region=None):
         self.access = access_info
         self.via_session = via_session
+        self.region = region or settings.OPENSTACK_REGION
 
     @property
     def token(self):
@@ -58,17 +60,37 @@ class Credentials:
     def token_key(self):
         return _token_key(self.token)
 
-    def endpoint(self, service_type, interface, region=None):
-        """A catalog URL, looked up once per token (the lookup copies the catalog)."""
-        key = cache_key("endpoint", self.token_key, service_type, interface, region or "")
+    def endpoint(self, service_type, interface):
+        """A catalog URL in the caller's region: ``interface``, else
+        SECONDARY_ENDPOINT_TYPE's, as Horizon's ``url_for`` picks it. Looked up
+        once per token (the lookup copies the catalog)."""
+        key = cache_key("endpoint", self.token_key, service_type, interface, self.region or "")
         url = cache.get(key)
         if url is None:
-            url = self.access.service_catalog.url_for(
-                service_type=service_type, interface=interface, region_name=region)
+            url = self._url_for(service_type, interface)
             seconds = _seconds_left(self.access)
             if seconds > 0:
                 cache.set(key, url, seconds)
         return url
+
+    def _url_for(self, service_type, interface):
+        catalog = self.access.service_catalog
+        secondary = settings.SECONDARY_ENDPOINT_TYPE
+        try:
+            return catalog.url_for(service_type=service_type, interface=interface,
+                                   region_name=self.region)
+        except ks_exc.EndpointNotFound:
+            if not secondary or interface_name(secondary) == interface:
+                raise
+        return catalog.url_for(service_type=service_type, interface=interface_name(secondary),
+                               region_name=self.region)
+
+    def forget(self, request):
+        """Drop a login that Glance or Keystone refused (expired, revoked)."""
+        if self.via_session:
+            request.session.flush()
+        else:
+            token_cache.drop(self.token_key)
 
     def describe(self):
         """What the caller may know about its own login (never the token)."""
@@ -80,6 +102,11 @@ class Credentials:
             "roles": sorted(a.role_names),
             "expires_at": a.expires.isoformat() if a.expires else None,
         }
+
+
+def interface_name(endpoint_type):
+    """keystoneauth's interface for Horizon's endpoint type ("publicURL" -> "public")."""
+    return endpoint_type.removesuffix("URL")
 
 
 def _usable(access_info):
@@ -233,11 +260,3 @@ def token_credentials(token):
     credentials = Credentials(access_info, via_session=False)
     credentials.token_key = key  # already computed: no second hash per request
     return credentials
-
-
-def forget(credentials, request):
-    """Drop a login that Glance or Keystone refused (expired, revoked)."""
-    if credentials.via_session:
-        request.session.flush()
-    else:
-        token_cache.drop(credentials.token_key)

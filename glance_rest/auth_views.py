@@ -1,6 +1,6 @@
 """/api/auth/: log in with Keystone, see who is logged in, log out."""
 
-from django.conf import settings
+from .conf import settings
 from django.middleware.csrf import get_token
 
 from . import auth, params

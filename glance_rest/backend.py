@@ -6,11 +6,12 @@ Keystone is reached through keystoneauth1, Glance through python-glanceclient
 process, so that connections are reused across API requests.
 """
 
+import contextlib
 import contextvars
 
 import glanceclient
 import requests
-from django.conf import settings
+from .conf import settings
 from keystoneauth1 import session as ks_session
 from keystoneauth1 import token_endpoint
 from urllib3.exceptions import ReadTimeoutError
@@ -38,6 +39,22 @@ def _count_glance(response, *args, **kwargs):
             # glanceclient raises a bare HTTPException for statuses it has no
             # class for (415, 416, 410, ...): errors.py reads the status here.
             tally["glance_error_status"] = response.status_code
+
+
+@contextlib.contextmanager
+def counting():
+    """Count this request's backend calls (the outermost ``counting`` of a
+    request keeps the tally); yields the tally."""
+    tally = calls.get()
+    if tally is not None:
+        yield tally
+        return
+    tally = {"glance": 0, "keystone": 0, "glance_request_id": None, "glance_error_status": None}
+    reset = calls.set(tally)
+    try:
+        yield tally
+    finally:
+        calls.reset(reset)
 
 
 def glance_error_status():

@@ -9,7 +9,7 @@ Glance gives it (and, for direct uploads, what the browser needs).
 import contextlib
 import json
 
-from django.conf import settings
+from .conf import settings
 
 from . import glance as api
 from . import params, uploads
@@ -28,11 +28,12 @@ def deleted_on_failure(glance, image_id):
 
 
 def check_upload_mode(wanted):
-    """Refuse an upload the deployment has disabled (IMAGES_UPLOAD_MODE)."""
-    mode = settings.IMAGES_UPLOAD_MODE
+    """Refuse an upload the deployment has disabled (HORIZON_IMAGES_UPLOAD_MODE)."""
+    mode = settings.HORIZON_IMAGES_UPLOAD_MODE
     allowed = mode != "off" if wanted == "any" else mode == wanted
     if not allowed:
-        raise ApiError(403, f"This kind of upload is disabled here (IMAGES_UPLOAD_MODE={mode}).")
+        raise ApiError(403, "This kind of upload is disabled here "
+                            f"(HORIZON_IMAGES_UPLOAD_MODE={mode}).")
 
 
 def create_from_json(glance, data):
@@ -56,6 +57,10 @@ def create_from_url(glance, attrs, data):
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise BadInput("image_url", "must be an http:// or https:// URL")
     import_data = params.as_bool("import_data", data.get("import_data", False))
+    if not import_data and not settings.IMAGES_ALLOW_LOCATION:
+        raise ApiError(403, "Images from a location URL are disabled here "
+                            "(IMAGES_ALLOW_LOCATION); send import_data: true to have "
+                            "Glance copy the data instead.")
     image = api.image_create(glance, attrs)
     with deleted_on_failure(glance, image["id"]):
         if import_data:

@@ -9,7 +9,7 @@ INFO_CACHE_SECONDS (side by side, through Django's cache), never per request.
 
 from concurrent.futures import ThreadPoolExecutor
 
-from django.conf import settings
+from .conf import settings
 from django.core.cache import cache
 from glanceclient import exc as glance_exc
 
@@ -70,7 +70,7 @@ def cloud_info(glance):
         **offered(glance),
         "disk_formats": list(schema.disk_formats),
         "container_formats": list(schema.container_formats),
-        "upload_mode": settings.IMAGES_UPLOAD_MODE,
+        "upload_mode": settings.HORIZON_IMAGES_UPLOAD_MODE,
         # Bytes; null: no limit of this API's own (Glance's image_size_cap applies).
         "max_upload_size": settings.IMAGE_UPLOAD_MAX_SIZE or None,
     }

@@ -15,12 +15,12 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import jsonschema
-from django.conf import settings
+from .conf import settings
 from django.core.cache import cache
 from glanceclient import exc as glance_exc
 from keystoneauth1 import adapter as ks_adapter
 
-from . import backend, uploads
+from . import auth, backend, uploads
 from .caching import cache_key
 from .errors import ApiError
 
@@ -76,11 +76,6 @@ class ImageSchema:
         return error.message
 
 
-def _interface():
-    # Horizon spells it "publicURL"; keystoneauth wants "public".
-    return settings.OPENSTACK_ENDPOINT_TYPE.replace("URL", "")
-
-
 def _unversioned(url):
     """Catalogs may register Glance with a version suffix (".../v2"); the
     paths here carry their own, as glanceclient strips it too."""
@@ -93,12 +88,11 @@ class Glance:
 
     def __init__(self, credentials):
         self.credentials = credentials
-        self.endpoint = self.endpoint_for(_interface())
+        self.endpoint = self.endpoint_for(auth.interface_name(settings.OPENSTACK_ENDPOINT_TYPE))
         self.client = backend.glance_client(self.endpoint, credentials.token)
 
     def endpoint_for(self, interface):
-        return _unversioned(self.credentials.endpoint(
-            "image", interface, settings.OPENSTACK_REGION))
+        return _unversioned(self.credentials.endpoint("image", interface))
 
     def get(self, path):
         """The decoded JSON of one GET (glanceclient's http_client)."""
@@ -158,10 +152,11 @@ def page(fetch, *, marker, sort_dir, paginate, reversed_order, page_size, limit)
     return items, has_more, has_prev
 
 
-def listing(fetch, *, marker, sort_dir, paginate, reversed_order, **_):
-    """A page sized by the settings (the options are checked by params.py)."""
+def listing(fetch, *, marker, sort_dir, paginate, reversed_order, page_size, **_):
+    """A page of ``page_size`` (the caller's, conf.page_size), or up to
+    API_RESULT_LIMIT items unpaged; the options are checked by params.py."""
     return page(fetch, marker=marker, sort_dir=sort_dir, paginate=paginate,
-                reversed_order=reversed_order, page_size=settings.API_RESULT_PAGE_SIZE,
+                reversed_order=reversed_order, page_size=page_size,
                 limit=settings.API_RESULT_LIMIT)
 
 

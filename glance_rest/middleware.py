@@ -4,7 +4,7 @@ import logging
 import time
 import uuid
 
-from django.conf import settings
+from .conf import settings
 
 from . import backend
 
@@ -22,15 +22,10 @@ class RequestLogMiddleware:
     def __call__(self, request):
         request_id = f"req-{uuid.uuid4()}"
         request.request_id = request_id
-        tally = {"glance": 0, "keystone": 0, "glance_request_id": None,
-                 "glance_error_status": None}
-        reset = backend.calls.set(tally)
         started = time.monotonic()
         cpu_started = time.process_time()
-        try:
+        with backend.counting() as tally:
             response = self.get_response(request)
-        finally:
-            backend.calls.reset(reset)
         elapsed_ms = (time.monotonic() - started) * 1000
         response["X-Request-Id"] = request_id
         if tally["glance_request_id"]:

@@ -47,15 +47,21 @@ def slash_optional(regex):
     return regex[:-1].removesuffix("/") + "/?$"
 
 
-def urlpatterns():
+def urlpatterns(prefix="", **initkwargs):
+    """The registered views whose regex starts with ``^prefix``; ``initkwargs``
+    as ``as_view`` takes them (glance_rest.horizon.urls: Horizon's login)."""
     # CSRF is enforced by ``ajax`` for session callers only: a request with
     # X-Auth-Token carries no ambient credential to forge.
-    return [re_path(slash_optional(view.url_regex), csrf_exempt(view.as_view()))
-            for view in _registered]
+    return [re_path(slash_optional(view.url_regex), csrf_exempt(view.as_view(**initkwargs)))
+            for view in _registered if view.url_regex.startswith("^" + prefix)]
 
 
 class ApiView(View):
     """Base of every API view: JSON for methods it does not serve."""
+
+    # Who a caller without X-Auth-Token is: this app's own login, or the
+    # login of the site it is mounted in (glance_rest.horizon.auth).
+    session_login = staticmethod(auth.session_credentials)
 
     def http_method_not_allowed(self, request, *args, **kwargs):
         allowed = ", ".join(self._allowed_methods())
@@ -85,7 +91,10 @@ def permission_denied(request, exception=None):
 
 
 def not_found(request, exception=None):
-    return error_response(ApiError(404, "No such endpoint; see /api/glance/openapi.json."))
+    response = error_response(ApiError(404, "No such endpoint; see /api/glance/openapi.json."))
+    # This app's answer even where its middleware is not installed (inside Horizon).
+    response["X-Request-Id"] = getattr(request, "request_id", None) or f"req-{uuid.uuid4()}"
+    return response
 
 
 def server_error(request):
@@ -114,16 +123,16 @@ def check_browser_request(request):
                                 "cookie's value in X-CSRFToken.")
 
 
-def caller_credentials(request):
+def caller_credentials(request, session_login=auth.session_credentials):
     """The X-Auth-Token's credentials, else the session's; None if neither."""
     token = request.headers.get("X-Auth-Token")
     if token:
         return auth.token_credentials(token)
-    return auth.session_credentials(request)
+    return session_login(request)
 
 
-def authenticate(request):
-    credentials = caller_credentials(request)
+def authenticate(request, session_login):
+    credentials = caller_credentials(request, session_login)
     if credentials is None:
         raise LoginRequired()
     return credentials
@@ -155,10 +164,21 @@ def ajax(login_required=True, browser_checks=True, data_required=False, parse_bo
     def decorator(method):
         @functools.wraps(method)
         def wrapper(self, request, *args, **kwargs):
+            # Mounted without this app's middleware (inside Horizon), the
+            # request is counted and given its id here.
+            with backend.counting():
+                if getattr(request, "request_id", None):
+                    return respond(self, request, *args, **kwargs)
+                request.request_id = f"req-{uuid.uuid4()}"
+                response = respond(self, request, *args, **kwargs)
+                response["X-Request-Id"] = request.request_id
+                return response
+
+        def respond(self, request, *args, **kwargs):
             request.credentials = None
             try:
                 if login_required:
-                    request.credentials = authenticate(request)
+                    request.credentials = authenticate(request, self.session_login)
                 if browser_checks and "X-Auth-Token" not in request.headers:
                     check_browser_request(request)
                 if parse_body:
@@ -172,9 +192,8 @@ def ajax(login_required=True, browser_checks=True, data_required=False, parse_bo
                 error = from_client_error(exc, backend.glance_error_status())
                 if error is None:
                     # The id of the log line and of the X-Request-Id header.
-                    request_id = getattr(request, "request_id", None) or uuid.uuid4().hex
-                    LOG.exception("Unexpected error, request id %s", request_id)
-                    error = ApiError(500, f"Internal error; request id {request_id}.")
+                    LOG.exception("Unexpected error, request id %s", request.request_id)
+                    error = ApiError(500, f"Internal error; request id {request.request_id}.")
                 return _failed(request, error)
             if result is None:
                 return HttpResponse(status=204)
@@ -189,5 +208,5 @@ def ajax(login_required=True, browser_checks=True, data_required=False, parse_bo
 
 def _failed(request, error):
     if error.status == 401 and request.credentials is not None:
-        auth.forget(request.credentials, request)
+        request.credentials.forget(request)
     return error_response(error)

@@ -5,7 +5,7 @@ are passed back the same way. Nothing is written to a temporary file.
 
 import itertools
 
-from django.conf import settings
+from .conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict

@@ -5,16 +5,19 @@ import urllib.parse
 from pathlib import Path
 
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.urls import get_script_prefix
 from django.utils.http import content_disposition_header
 
 from . import glance as api
 from . import creation, discovery, params, uploads
+from .conf import page_size
 from .errors import ApiError, BadInput
 from .rest import ApiView, CreatedResponse, ajax, register
 
 
 def image_location(image_id):
-    return f"/api/glance/images/{image_id}/"
+    # The script prefix: mounted under a WEBROOT (Horizon's /dashboard/, say).
+    return f"{get_script_prefix()}api/glance/images/{image_id}/"
 
 
 def page_body(items, has_more, has_prev):
@@ -87,6 +90,7 @@ class Images(ApiView):
     def get(self, request):
         """A page of images: ``{"items", "has_more_data", "has_prev_data"}``."""
         filters, options = params.image_listing(request.GET)
+        options["page_size"] = page_size(request)
         return page_body(*api.image_list(api.Glance(request.credentials), filters, options))
 
     @ajax(data_required=True)
@@ -300,6 +304,7 @@ class MetadefsNamespaces(ApiView):
     def get(self, request):
         """Full namespaces, properties prefixed for ``resource_type`` if given."""
         filters, options, resource_type, target = params.namespace_listing(request.GET)
+        options["page_size"] = page_size(request)
         return page_body(*api.metadefs_namespace_list(
             api.Glance(request.credentials), filters, options, resource_type, target))
 

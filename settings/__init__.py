@@ -179,6 +179,8 @@ LOGGING = {
 # --- OpenStack (Horizon's names) -------------------------------------------
 OPENSTACK_KEYSTONE_URL = env_str("OPENSTACK_KEYSTONE_URL", "http://127.0.0.1:5000/v3")
 OPENSTACK_ENDPOINT_TYPE = env_str("OPENSTACK_ENDPOINT_TYPE", "publicURL")
+# Tried when the catalog has no OPENSTACK_ENDPOINT_TYPE endpoint, as Horizon does.
+SECONDARY_ENDPOINT_TYPE = env_str("SECONDARY_ENDPOINT_TYPE")
 OPENSTACK_REGION = env_str("OPENSTACK_REGION")
 OPENSTACK_SSL_NO_VERIFY = env_bool("OPENSTACK_SSL_NO_VERIFY", False)
 OPENSTACK_SSL_CACERT = env_str("OPENSTACK_SSL_CACERT")
@@ -186,10 +188,16 @@ OPENSTACK_KEYSTONE_DEFAULT_DOMAIN = env_str("OPENSTACK_KEYSTONE_DEFAULT_DOMAIN",
 API_RESULT_LIMIT = env_int("API_RESULT_LIMIT", 1000, minimum=1)
 API_RESULT_PAGE_SIZE = env_int("API_RESULT_PAGE_SIZE", 20, minimum=1)
 
-IMAGES_UPLOAD_MODE = env_str("IMAGES_UPLOAD_MODE", env_str("HORIZON_IMAGES_UPLOAD_MODE", "legacy"))
-if IMAGES_UPLOAD_MODE not in ("legacy", "direct", "off"):
-    raise ImproperlyConfigured(
-        f"IMAGES_UPLOAD_MODE must be legacy, direct or off, not {IMAGES_UPLOAD_MODE!r}")
+# Horizon's name; IMAGES_UPLOAD_MODE is the same setting in the environment.
+HORIZON_IMAGES_UPLOAD_MODE = env_str("IMAGES_UPLOAD_MODE",
+                                     env_str("HORIZON_IMAGES_UPLOAD_MODE", "legacy"))
+if HORIZON_IMAGES_UPLOAD_MODE not in ("legacy", "direct", "off"):
+    raise ImproperlyConfigured("IMAGES_UPLOAD_MODE must be legacy, direct or off, "
+                               f"not {HORIZON_IMAGES_UPLOAD_MODE!r}")
+# Whether an image may be created from a URL Glance records as its location
+# (source_type url without import_data); a web-download import is always allowed.
+# Horizon's default is false; standalone, true.
+IMAGES_ALLOW_LOCATION = env_bool("IMAGES_ALLOW_LOCATION", True)
 
 # Largest image upload accepted through the API, in bytes (0: no limit of our
 # own; Glance's image_size_cap still applies). Larger: 413 before reading.

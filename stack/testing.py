@@ -6,6 +6,7 @@ data and two runs cannot collide. It is the same ``python -m stack run`` that
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -44,6 +45,8 @@ class StackProcess:
         # An API server in direct-upload mode, whose pages Glance accepts
         # cross-origin uploads from (its port is chosen before Glance starts).
         self.direct_api_port = free_port()
+        # Horizon's port: its direct upload mode sends the browser straight to Glance.
+        self.horizon_port = free_port()
         self.ready_file = self.data_dir.parent / f"{self.data_dir.name}.ready.json"
         self.output = self.data_dir.parent / f"{self.data_dir.name}.out.log"
         self.process = None
@@ -64,7 +67,8 @@ class StackProcess:
                 "--glance-port", str(self.glance_port),
                 "--import-port", str(self.import_port),
                 "--ready-file", str(self.ready_file),
-                "--cors-origin", f"http://127.0.0.1:{self.direct_api_port}"] + (
+                "--cors-origin", f"http://127.0.0.1:{self.direct_api_port}",
+                "--cors-origin", f"http://127.0.0.1:{self.horizon_port}"] + (
                     ["--plain-glance-port", str(self.plain_glance_port)]
                     if self.plain_glance_port else [])
 
@@ -164,3 +168,108 @@ class ApiServer:
 
     def stop(self):
         stop_process(self.process)
+
+
+HORIZON_PYTHON = os.environ.get("HORIZON_PYTHON", str(ROOT / ".venv-horizon" / "bin" / "python"))
+
+
+class HorizonServer:
+    """A stock Horizon 27 (stack/horizon_site, ``make horizon``) under gunicorn
+    against a test stack, with this app mounted in it unless ``mounted`` is
+    false. ``restart`` changes its settings on the same port and keeps its
+    sessions (same key and cache folder) unless the web root changes."""
+
+    def __init__(self, stack, folder, mounted=True, upload_mode="legacy", webroot="/",
+                 port=None, extra_env=None):
+        self.stack = stack
+        self.folder = Path(folder)
+        self.port = port or stack.horizon_port
+        self.log = self.folder / "horizon.log"
+        self.secret_key = secrets.token_urlsafe(50)
+        self.process = None
+        self._configure(mounted, upload_mode, webroot, extra_env)
+
+    def _configure(self, mounted, upload_mode, webroot, extra_env):
+        self.mounted = mounted
+        self.upload_mode = upload_mode
+        self.webroot = webroot.rstrip("/") + "/"
+        self.extra_env = dict(extra_env or {})
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}{self.webroot}"
+
+    @property
+    def site_path(self):
+        """A folder holding only the ``stack`` package (stack/horizon_site)."""
+        return self.folder / "site"
+
+    def env(self):
+        env = {
+            "PATH": f"{Path(HORIZON_PYTHON).parent}:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            # Only the site's package: glance_rest is the copy installed into
+            # Horizon's virtualenv (make horizon), as an operator installs it.
+            "PYTHONPATH": str(self.site_path),
+            "SECRET_KEY": self.secret_key,
+            "OPENSTACK_KEYSTONE_URL": self.stack.keystone_url,
+            "OPENSTACK_REGION": REGION,
+            "HORIZON_DATA_DIR": str(self.folder / "data"),
+            # Legacy-mode uploads are spooled here before Horizon sends them on.
+            "TMPDIR": str(self.folder / "tmp"),
+            "HORIZON_WEBROOT": self.webroot,
+            "HORIZON_IMAGES_UPLOAD_MODE": self.upload_mode,
+            "GLANCE_REST_MOUNTED": "1" if self.mounted else "0",
+        }
+        if self.webroot != "/":
+            # gunicorn takes it off PATH_INFO, as Apache's WSGIScriptAlias does.
+            env["SCRIPT_NAME"] = self.webroot.rstrip("/")
+        return {**env, **self.extra_env}
+
+    def start(self, timeout=60):
+        import requests
+
+        for name in ("data", "tmp"):
+            (self.folder / name).mkdir(parents=True, exist_ok=True)
+        self.site_path.mkdir(exist_ok=True)
+        if not (self.site_path / "stack").exists():
+            (self.site_path / "stack").symlink_to(ROOT / "stack")
+        with open(self.log, "ab") as log:
+            # A process per core; threads for the waits on Keystone and Glance.
+            self.process = subprocess.Popen(
+                [str(Path(HORIZON_PYTHON).parent / "gunicorn"),
+                 "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--threads", "4",
+                 "--no-control-socket", "stack.horizon_site.wsgi:application"],
+                cwd=self.site_path, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                status = requests.get(self.url + "auth/login/", timeout=5).status_code
+                break
+            except requests.RequestException:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("Horizon did not start:\n" + self.log.read_text()[-3000:])
+                time.sleep(0.2)
+        if status != 200:
+            # E.g. no offline manifest for this web root (make horizon compresses),
+            # whose error quotes whole scripts: the log's tail would not show it.
+            self.stop()
+            raise RuntimeError(f"Horizon's login page answered {status}; see {self.log}")
+        return self
+
+    def stop(self):
+        stop_process(self.process)
+
+    def expire_session(self, session_key):
+        """Make the Keystone token of the session ``session_key`` look expired."""
+        subprocess.run([HORIZON_PYTHON, "-m", "stack.horizon_site.expire_session", session_key],
+                       cwd=self.site_path, env=self.env(), check=True, timeout=60)
+
+    def restart(self, **changes):
+        """Start again with other ``__init__`` settings (not port or folder)."""
+        self.stop()
+        self._configure(**{"mounted": self.mounted, "upload_mode": self.upload_mode,
+                           "webroot": self.webroot, "extra_env": self.extra_env, **changes})
+        return self.start()

@@ -206,7 +206,7 @@ def test_location_refused_by_glance_configuration(api, stack):
 
 
 def test_direct_mode_hands_out_upload_url(api, stack, settings, tokens):
-    settings.IMAGES_UPLOAD_MODE = "direct"
+    settings.HORIZON_IMAGES_UPLOAD_MODE = "direct"
     answer = put_json(api(), IMAGES, {"name": unique(), "disk_format": "raw",
                                       "source_type": "file-direct", "data": "disk.raw"})
     assert answer.status_code == 201, answer.content

@@ -144,7 +144,7 @@ def test_url_source_without_url_creates_a_queued_image(api, stack):
 
 def test_direct_upload_url_is_the_public_endpoint(api, stack, settings):
     """The API may talk to Glance's internal interface; the browser may not."""
-    settings.IMAGES_UPLOAD_MODE = "direct"
+    settings.HORIZON_IMAGES_UPLOAD_MODE = "direct"
     settings.OPENSTACK_REGION = PLAIN_REGION
     settings.OPENSTACK_ENDPOINT_TYPE = "internalURL"
     answer = put_json(api(), IMAGES, {"name": unique(), "disk_format": "raw",

@@ -1,0 +1,468 @@
+"""Inside Horizon: a stock Horizon 27.0.0 with this app mounted by its two
+settings (stack/horizon_site), its Images panel driven in Chromium as a person
+drives it, each change read back from Glance directly.
+
+Every request the page sends under /api/glance/ must be answered by this app
+(its answers carry X-Request-Id; Horizon's own glance views send none): the
+``panel`` fixture fails the module's tests on one that is not.
+"""
+
+import hashlib
+import json
+import time
+
+import pytest
+from glanceclient.exc import HTTPNotFound
+
+from stack.testing import HorizonServer
+from tests.helpers import FileServer, make_image, unique, wait_for_status
+
+pytestmark = [pytest.mark.stack, pytest.mark.browser]
+
+# Horizon's user setting, kept per user in this cookie (its Settings panel writes it).
+PAGE_SIZE = 3
+
+
+@pytest.fixture(scope="module")
+def horizon(stack, tmp_path_factory):
+    """Horizon with this app mounted, under a WEBROOT other than / (as
+    distribution packages install it)."""
+    server = HorizonServer(stack, tmp_path_factory.mktemp("horizon"), mounted=True,
+                           webroot="/dashboard/").start()
+    yield server
+    server.stop()
+
+
+class ApiWatch:
+    """The page's /api/glance/ requests and whether this app answered each."""
+
+    def __init__(self):
+        self.seen = []
+        self.not_ours = []
+
+    def __call__(self, response):
+        if "/api/glance/" not in response.url:
+            return
+        self.seen.append((response.request.method, response.url, response.status))
+        if "x-request-id" not in response.headers:
+            self.not_ours.append((response.request.method, response.url, response.status))
+
+
+def log_in(page, horizon, stack, user="demo"):
+    page.goto(f"{horizon.url}auth/login/?next={horizon.webroot}project/images/")
+    page.fill("#id_username", user)
+    page.fill("#id_password", stack.passwords[user])
+    page.click("#loginBtn")
+    page.wait_for_url("**/project/images/")
+
+
+@pytest.fixture(scope="module")
+def panel(browser, horizon, stack):
+    """A logged-in page on Horizon's Images panel (demo)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    watch = ApiWatch()
+    page.on("response", watch)
+    page.watch = watch
+    log_in(page, horizon, stack)
+    yield page
+    context.close()
+    assert watch.seen, "the panel never called /api/glance/"
+    assert not watch.not_ours, f"answered by Horizon, not this app: {watch.not_ours}"
+
+
+# --- the page's own requests, replayed as Horizon's script sends them -----------
+FETCH = """async ([method, url, body]) => {
+  const csrf = (document.cookie.split("; ").find(c => c.startsWith("csrftoken=")) || "=")
+    .split("=")[1];
+  const init = {method, headers: {"X-Requested-With": "XMLHttpRequest", "X-CSRFToken": csrf}};
+  if (body !== null) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const answer = await fetch(url, init);
+  const text = await answer.text();
+  let data = null;
+  try { data = JSON.parse(text); } catch (e) { data = text; }
+  return {status: answer.status, ours: answer.headers.has("x-request-id"), data};
+}"""
+
+
+def call(page, horizon, method, path, body=None):
+    answer = page.evaluate(FETCH, [method, f"{horizon.url}api/glance/{path}", body])
+    assert answer["ours"], answer
+    return answer["status"], answer["data"]
+
+
+@pytest.fixture
+def small_pages(panel, horizon):
+    """The user's page size set as Horizon's user settings keep it (a cookie)."""
+    panel.context.add_cookies([{"name": "API_RESULT_PAGE_SIZE", "value": str(PAGE_SIZE),
+                                "url": horizon.url}])
+    yield PAGE_SIZE
+    panel.context.clear_cookies(name="API_RESULT_PAGE_SIZE")
+
+
+def test_unpaginated_list_is_not_paged(panel, horizon, stack, small_pages):
+    """Horizon: paginate=false still answers one page. The page is the user's size."""
+    for _ in range(small_pages + 1):
+        make_image(stack, name=unique("hz-many"))
+    status, paged = call(panel, horizon, "GET", "images/?paginate=true")
+    assert status == 200 and len(paged["items"]) == small_pages and paged["has_more_data"]
+    status, whole = call(panel, horizon, "GET", "images/?paginate=false")
+    assert status == 200 and len(whole["items"]) > small_pages
+    assert whole["has_more_data"] is False
+
+
+def test_is_public_filter(panel, horizon, stack):
+    """Horizon: is_public=true is a 500."""
+    public = make_image(stack, user="admin", name=unique("hz-public"), visibility="public")
+    status, data = call(panel, horizon, "GET", "images/?is_public=true&paginate=false")
+    assert status == 200
+    assert public in [i["id"] for i in data["items"]]
+    assert {i["visibility"] for i in data["items"]} == {"public"}
+
+
+def test_resource_types_are_a_list(panel, horizon):
+    """Horizon: metadefs/resourcetypes/ answers a generator's text."""
+    status, data = call(panel, horizon, "GET", "metadefs/resourcetypes/")
+    assert status == 200 and "OS::Glance::Image" in [t["name"] for t in data["items"]]
+
+
+def test_namespaces_without_resource_type(panel, horizon):
+    """Horizon: namespaces without resource_type is a 500."""
+    status, data = call(panel, horizon, "GET", "metadefs/namespaces/?paginate=false")
+    assert status == 200 and len(data["items"]) > 10
+
+
+def test_properties_patch_without_updated_and_non_string_values(panel, horizon, stack):
+    """Horizon: a properties PATCH without ``updated`` is a 500, and so is a
+    non-string value."""
+    image_id = make_image(stack, name=unique("hz-props"), gone="x")
+    status, data = call(panel, horizon, "PATCH", f"images/{image_id}/properties/",
+                        {"removed": ["gone"]})
+    assert status == 400 and data["error"]["field"] == "updated"
+    status, _ = call(panel, horizon, "PATCH", f"images/{image_id}/properties/",
+                     {"updated": {"cores": 4, "fast": True}, "removed": ["gone"]})
+    assert status == 204
+    stored = stack.glance("demo").images.get(image_id)
+    assert stored["cores"] == "4" and stored["fast"] == "true" and "gone" not in stored
+
+
+def test_os_hidden_is_kept(panel, horizon, stack):
+    """Horizon: os_hidden true is stored as false."""
+    status, image = call(panel, horizon, "PUT", "images/",
+                         {"name": unique("hz-hidden"), "disk_format": "raw",
+                          "container_format": "bare", "os_hidden": True})
+    assert status == 201
+    assert stack.glance("demo").images.get(image["id"]).os_hidden is True
+
+
+def test_tag_filter_is_one_tag(panel, horizon, stack):
+    """Horizon: tag=abc is split into a, b and c."""
+    tag = unique("tag")
+    tagged = make_image(stack, name=unique("hz-tagged"), tags=[tag])
+    status, data = call(panel, horizon, "GET", f"images/?tag={tag}&paginate=false")
+    assert status == 200 and [i["id"] for i in data["items"]] == [tagged]
+
+
+def test_reversed_order_pages_backwards(panel, horizon, stack, small_pages):
+    """Horizon: reversed_order becomes a property filter (no images)."""
+    tag = unique("rev")
+    ids = [make_image(stack, name=f"{tag}-{n}", tags=[tag]) for n in range(PAGE_SIZE + 2)]
+    query = f"tag={tag}&paginate=true&sort_key=name&sort_dir=asc"
+    _, first = call(panel, horizon, "GET", f"images/?{query}")
+    _, second = call(panel, horizon, "GET", f"images/?{query}&marker={first['items'][-1]['id']}")
+    status, back = call(panel, horizon, "GET",
+                        f"images/?{query}&marker={second['items'][0]['id']}&reversed_order=true")
+    assert status == 200 and back["items"] == first["items"]
+    assert [i["id"] for i in first["items"] + second["items"]] == ids
+
+
+def test_a_refused_url_leaves_no_image(panel, horizon, stack):
+    """Horizon: the URL create leaves an orphan image (or a dead copy_from)."""
+    name = unique("hz-badurl")
+    status, data = call(panel, horizon, "PUT", "images/",
+                        {"name": name, "disk_format": "raw", "container_format": "bare",
+                         "source_type": "url", "image_url": "http://127.0.0.1:9/none.raw",
+                         "import_data": True})
+    assert status == 400, data
+    assert not list(stack.glance("demo").images.list(filters={"name": name}))
+
+
+def test_other_paths_under_api_glance_are_this_apps_404(panel, horizon):
+    status, data = call(panel, horizon, "GET", "no-such-thing/")
+    assert status == 404 and data["error"]["code"] == "not_found"
+
+
+# --- Horizon's Images panel, driven as a person drives it -----------------------
+def open_images(page, horizon):
+    """Horizon's Images panel, loaded and quiet (its action bar is ready)."""
+    page.goto(f"{horizon.url}project/images/")
+    page.wait_for_selector("button:has-text('Create Image')", timeout=30000)
+    page.wait_for_load_state("networkidle")
+
+
+def row(page, name):
+    return page.locator(f"tr:has(a:text-is('{name}'))").first
+
+
+NAME_LINKS = "table tbody a[href*='ngdetails']"
+
+
+def shown_names(page):
+    return [name.strip() for name in page.locator(NAME_LINKS).all_inner_texts()]
+
+
+def row_action(page, name, label):
+    """Click ``label`` in an image's row: its button, or in its menu."""
+    the_row = row(page, name)
+    the_row.wait_for()
+    button = the_row.locator(f"button:has-text('{label}')")
+    if button.count():
+        button.first.click()
+        return
+    the_row.locator("button.dropdown-toggle").click()
+    the_row.locator("ul.dropdown-menu").get_by_text(label, exact=True).click()
+
+
+def confirm(page):
+    page.locator(".modal-footer button:not(.btn-default)").click()
+    page.wait_for_selector(".modal-content", state="detached", timeout=30000)
+    page.wait_for_load_state("networkidle")
+
+
+def search_by_name(page, name):
+    """The search bar's Name facet: Horizon asks the API for ?name=..."""
+    page.click(".hz-magic-search-bar input.search-input")
+    page.locator(".hz-magic-search-bar .dropdown-menu a:text-is('Name')").first.click()
+    page.keyboard.type(name)
+    with page.expect_response(lambda r: "/api/glance/images/?" in r.url and "name=" in r.url):
+        page.keyboard.press("Enter")
+    page.wait_for_load_state("networkidle")
+
+
+def finish_wizard(page):
+    page.click(".modal-footer button.finish")
+    page.wait_for_selector(".modal-content", state="detached", timeout=60000)
+    page.wait_for_load_state("networkidle")
+
+
+def fill_create_form(page, name, source):
+    page.click("button:has-text('Create Image')")
+    page.wait_for_selector("#imageForm-name", timeout=30000)
+    page.fill("#imageForm-name", name)
+    page.fill("#imageForm-description", "made in Horizon")
+    page.click(f".modal-content label.btn-toggle:text-is('{source}')")
+    page.select_option("#imageForm-format", label="Raw")
+
+
+def test_table_lists_the_users_images_and_filters_by_name(panel, horizon, stack):
+    mine = make_image(stack, name=unique("hz-mine"), data=b"m" * 4096)
+    name = stack.glance("demo").images.get(mine).name
+    others = unique("hz-alt-private")
+    make_image(stack, user="alt_demo", name=others, visibility="private")
+    open_images(panel, horizon)
+    names = shown_names(panel)
+    assert name in names and others not in names
+    search_by_name(panel, name)
+    panel.wait_for_function(f"document.querySelectorAll({json.dumps(NAME_LINKS)}).length === 1")
+    assert shown_names(panel) == [name]
+    assert "Active" in row(panel, name).inner_text()
+
+
+def test_create_image_uploading_a_file(panel, horizon, stack, tmp_path):
+    """Legacy mode: the browser sends the file to this app, which answers once
+    Glance holds it."""
+    payload = bytes(range(256)) * 8192  # 2 MiB
+    (tmp_path / "disk.raw").write_bytes(payload)
+    name = unique("hz-upload")
+    open_images(panel, horizon)
+    fill_create_form(panel, name, "File")
+    panel.set_input_files("input[name=image_file]", str(tmp_path / "disk.raw"))
+    with panel.expect_response(lambda r: r.request.method == "POST"
+                               and r.url.endswith("/api/glance/images/")) as created:
+        finish_wizard(panel)
+    assert created.value.status == 201
+    assert created.value.json()["status"] == "active"  # Glance held the data before the 201
+    stored = list(stack.glance("demo").images.list(filters={"name": name}))
+    assert len(stored) == 1 and stored[0].status == "active"
+    assert stored[0].os_hash_value == hashlib.sha512(payload).hexdigest()
+    assert stored[0].description == "made in Horizon"
+    search_by_name(panel, name)
+    assert "Active" in row(panel, name).inner_text()
+
+
+def test_create_image_from_a_url(panel, horizon, stack, tmp_path):
+    """IMAGES_ALLOW_LOCATION offers the URL source. The stack's Glance is
+    configured as devstack's (locations not shown, so not added): Glance's
+    refusal reaches the wizard, and no image is left behind."""
+    (tmp_path / "disk.raw").write_bytes(b"u" * 4096)
+    name = unique("hz-url")
+    open_images(panel, horizon)
+    with FileServer(tmp_path, stack.import_port) as files:
+        fill_create_form(panel, name, "URL")
+        panel.fill("#imageForm-image_url", files.url("disk.raw"))
+        with panel.expect_response(lambda r: r.request.method == "PUT"
+                                   and r.url.endswith("/api/glance/images/")) as created:
+            panel.click(".modal-footer button.finish")
+        assert created.value.status == 403
+        assert "locations" in created.value.json()["error"]["message"]
+    panel.wait_for_selector(".toast-error, .alert-danger:visible", timeout=15000)
+    assert not list(stack.glance("demo").images.list(filters={"name": name}))
+    panel.click(".modal-footer button:has-text('Cancel')")
+
+
+def test_edit_image(panel, horizon, stack):
+    image_id = make_image(stack, name=unique("hz-edit"), data=b"e" * 4096)
+    name = stack.glance("demo").images.get(image_id).name
+    open_images(panel, horizon)
+    row_action(panel, name, "Edit Image")
+    panel.wait_for_function(
+        f"document.querySelector('#imageForm-name') && "
+        f"document.querySelector('#imageForm-name').value === {json.dumps(name)}",
+        timeout=30000)
+    panel.fill("#imageForm-name", name + "-renamed")
+    panel.fill("#imageForm-description", "edited in Horizon")
+    panel.fill("#imageForm-min_ram", "512")
+    finish_wizard(panel)
+    stored = stack.glance("demo").images.get(image_id)
+    assert stored.name == name + "-renamed" and stored.description == "edited in Horizon"
+    assert stored.min_ram == 512
+
+
+@pytest.fixture(scope="module")
+def admin_panel(browser, horizon, stack):
+    """Update Metadata is offered to admins (Horizon's copy of Glance's policy)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    watch = ApiWatch()
+    page.on("response", watch)
+    log_in(page, horizon, stack, user="admin")
+    yield page
+    context.close()
+    assert not watch.not_ours, f"answered by Horizon, not this app: {watch.not_ours}"
+
+
+def test_update_metadata_adds_and_removes_custom_properties(admin_panel, horizon, stack):
+    page = admin_panel
+    image_id = make_image(stack, user="admin", name=unique("hz-meta"), data=b"m" * 4096,
+                          old_prop="bye", hw_disk_bus="scsi")
+    name = stack.glance("admin").images.get(image_id).name
+    open_images(page, horizon)
+    with page.expect_response(lambda r: r.url.endswith(f"/{image_id}/properties/")) as loaded:
+        row_action(page, name, "Update Metadata")
+    assert loaded.value.status == 200
+    dialog = page.locator(".modal-content")
+    dialog.locator(".metadata-tree").wait_for(timeout=30000)
+    existing = dialog.locator("ul[ng-form='ctrl.metadataForm'] li:visible")
+    existing.first.wait_for(timeout=30000)
+    # The described property shows with its definition's name, the custom one as itself.
+    assert dialog.locator(".metadata-tree-item [title='hw_disk_bus']").count() == 1
+    dialog.locator("input[name=customItem]").fill("new_prop")
+    dialog.locator("li[ng-form=customItemForm] button").click()
+    dialog.locator(".metadata-tree-item:has([title='new_prop']) input[name=property]").fill("hello")
+    dialog.locator(".metadata-tree-item:has([title='old_prop']) .fa-minus").click()
+    with page.expect_response(lambda r: r.request.method == "PATCH"
+                              and r.url.endswith("/properties/")) as saved:
+        dialog.locator(".modal-footer button:has-text('Save')").click()
+    assert saved.value.status == 204
+    stored = stack.glance("admin").images.get(image_id)
+    assert stored["new_prop"] == "hello" and "old_prop" not in stored
+    assert stored["hw_disk_bus"] == "scsi"
+
+
+def test_deactivate_and_reactivate(panel, horizon, stack):
+    image_id = make_image(stack, name=unique("hz-deact"), data=b"d" * 4096)
+    name = stack.glance("demo").images.get(image_id).name
+    open_images(panel, horizon)
+    row_action(panel, name, "Deactivate Image")
+    confirm(panel)
+    assert stack.glance("demo").images.get(image_id).status == "deactivated"
+    row(panel, name).get_by_text("Deactivated", exact=True).wait_for()
+    row_action(panel, name, "Reactivate Image")
+    with panel.expect_response(lambda r: r.url.endswith("/actions/reactivate")) as done:
+        confirm(panel)
+    assert done.value.status == 204
+    assert stack.glance("demo").images.get(image_id).status == "active"
+
+
+def deleted(glance, image_id, timeout=30):
+    """Whether Glance no longer has the image, once asked until ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            glance.images.get(image_id)
+        except HTTPNotFound:
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def test_delete_one_and_two_by_batch(panel, horizon, stack):
+    glance = stack.glance("demo")
+    ids = [make_image(stack, name=unique("hz-del"), data=b"x" * 4096) for _ in range(3)]
+    names = [glance.images.get(i).name for i in ids]
+    open_images(panel, horizon)
+    row_action(panel, names[0], "Delete Image")
+    with panel.expect_response(lambda r: r.request.method == "DELETE") as one:
+        confirm(panel)
+    assert one.value.status == 204
+    assert deleted(glance, ids[0]), "the row's Delete Image left it in Glance"
+    open_images(panel, horizon)
+    for name in names[1:]:
+        row(panel, name).locator("td.multi_select_column label").click()
+        row(panel, name).locator("td.multi_select_column input:checked").wait_for(state="attached")
+    panel.click("button:has-text('Delete Images')")
+    with panel.expect_response(lambda r: r.request.method == "DELETE"):
+        confirm(panel)
+    assert deleted(glance, ids[1]) and deleted(glance, ids[2]), "the batch left some in Glance"
+    row(panel, names[2]).wait_for(state="detached")
+    assert not set(names) & set(shown_names(panel))
+
+
+LIST_THROUGH_HORIZON = """() => angular.element(document.body).injector()
+  .get("horizon.app.core.openstack-service-api.glance").getImages()"""
+
+
+def test_an_expired_session_goes_to_horizons_login(browser, horizon, stack):
+    context = browser.new_context()
+    page = context.new_page()
+    watch = ApiWatch()
+    page.on("response", watch)
+    log_in(page, horizon, stack)
+    # A page of Horizon's that sends nothing by itself (the Images table polls
+    # while an image is queued, and a request in flight writes the session back).
+    page.goto(f"{horizon.url}project/api_access/")
+    page.wait_for_load_state("networkidle")
+    session_key = next(c["value"] for c in context.cookies() if c["name"] == "sessionid")
+    horizon.expire_session(session_key)
+    with page.expect_response(lambda r: r.url.endswith("/api/glance/images/")) as refused:
+        page.evaluate(LIST_THROUGH_HORIZON)
+    assert refused.value.status == 401
+    # This app's 401 (the page leaves at once: its body is gone with it).
+    assert "x-request-id" in refused.value.headers
+    page.wait_for_url("**/auth/login/**", timeout=30000)
+    assert page.locator("#id_username").is_visible()
+    context.close()
+    assert not watch.not_ours, watch.not_ours
+
+
+def test_create_image_in_direct_mode(panel, horizon, stack, tmp_path):
+    """Direct mode: this app creates the image and hands out Glance's public
+    upload URL; the browser sends the file to Glance itself (CORS)."""
+    horizon.restart(upload_mode="direct")
+    payload = bytes(range(256)) * 4096
+    (tmp_path / "disk.raw").write_bytes(payload)
+    name = unique("hz-direct")
+    open_images(panel, horizon)
+    fill_create_form(panel, name, "File")
+    panel.set_input_files("input[name=image_file]", str(tmp_path / "disk.raw"))
+    with panel.expect_response(lambda r: r.request.method == "PUT"
+                               and r.url.endswith("/file")) as uploaded:
+        finish_wizard(panel)
+    assert uploaded.value.status == 204 and uploaded.value.url.startswith(stack.glance_url)
+    stored = list(stack.glance("demo").images.list(filters={"name": name}))
+    assert len(stored) == 1
+    stored = wait_for_status(stack.glance("demo"), stored[0].id)
+    assert stored.os_hash_value == hashlib.sha512(payload).hexdigest()
