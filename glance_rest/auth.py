@@ -16,7 +16,6 @@ import functools
 import hashlib
 import time
 
-from .conf import settings
 from django.core.cache import cache
 from django.middleware.csrf import rotate_token
 from keystoneauth1 import access
@@ -26,6 +25,7 @@ from keystoneauth1.identity import v3
 
 from . import backend
 from .caching import cache_key
+from .conf import settings
 from .errors import ApiError, LoginExpired, LoginRequired, from_client_error
 
 SESSION_KEY = "glance_rest_auth"

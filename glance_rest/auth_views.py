@@ -1,9 +1,9 @@
 """/api/auth/: log in with Keystone, see who is logged in, log out."""
 
-from .conf import settings
 from django.middleware.csrf import get_token
 
 from . import auth, params
+from .conf import settings
 from .errors import BadInput, LoginRequired
 from .rest import ApiView, ajax, caller_credentials, register
 

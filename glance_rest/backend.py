@@ -11,11 +11,12 @@ import contextvars
 
 import glanceclient
 import requests
-from .conf import settings
 from keystoneauth1 import session as ks_session
 from keystoneauth1 import token_endpoint
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
+
+from .conf import settings
 
 # Per API request: {"glance": n, "keystone": n, "glance_request_id": str,
 # "glance_error_status": the last error status Glance answered, or None}.

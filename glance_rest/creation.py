@@ -9,10 +9,9 @@ Glance gives it (and, for direct uploads, what the browser needs).
 import contextlib
 import json
 
-from .conf import settings
-
 from . import glance as api
 from . import params, uploads
+from .conf import settings
 from .errors import ApiError, BadInput
 
 

@@ -9,12 +9,12 @@ INFO_CACHE_SECONDS (side by side, through Django's cache), never per request.
 
 from concurrent.futures import ThreadPoolExecutor
 
-from .conf import settings
 from django.core.cache import cache
 from glanceclient import exc as glance_exc
 
 from . import backend
 from .caching import cache_key
+from .conf import settings
 
 _pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="discovery")
 

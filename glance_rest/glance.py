@@ -15,13 +15,13 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import jsonschema
-from .conf import settings
 from django.core.cache import cache
 from glanceclient import exc as glance_exc
 from keystoneauth1 import adapter as ks_adapter
 
 from . import auth, backend, uploads
 from .caching import cache_key
+from .conf import settings
 from .errors import ApiError
 
 # Attributes Glance returns that are about where the data lives, shown by the

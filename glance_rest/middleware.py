@@ -4,9 +4,8 @@ import logging
 import time
 import uuid
 
-from .conf import settings
-
 from . import backend
+from .conf import settings
 
 LOG = logging.getLogger("glance_rest.requests")
 

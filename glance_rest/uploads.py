@@ -5,13 +5,13 @@ are passed back the same way. Nothing is written to a temporary file.
 
 import itertools
 
-from .conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 from multipart import MultipartError, PushMultipartParser
 from oslo_utils.imageutils import format_inspector
 
+from .conf import settings
 from .errors import ApiError, BadInput
 
 CHUNK_SIZE = 256 * 1024

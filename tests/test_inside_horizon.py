@@ -448,6 +448,19 @@ def test_an_expired_session_goes_to_horizons_login(browser, horizon, stack):
     assert not watch.not_ours, watch.not_ours
 
 
+def test_token_callers_and_anonymous_callers(horizon, stack, tokens):
+    """curl with a Keystone token works inside Horizon too; a caller with
+    neither a token nor a Horizon session gets this app's 401."""
+    import requests
+
+    image_id = make_image(stack, name=unique("hz-curl"))
+    answer = requests.get(f"{horizon.url}api/glance/images/{image_id}/",
+                          headers={"X-Auth-Token": tokens("demo")}, timeout=30)
+    assert answer.status_code == 200 and answer.json()["id"] == image_id
+    answer = requests.get(f"{horizon.url}api/glance/images/", timeout=30)
+    assert answer.status_code == 401 and answer.json()["error"]["code"] == "not_authenticated"
+
+
 def test_create_image_in_direct_mode(panel, horizon, stack, tmp_path):
     """Direct mode: this app creates the image and hands out Glance's public
     upload URL; the browser sends the file to Glance itself (CORS)."""
