@@ -7,6 +7,7 @@ Every request the page sends under /api/glance/ must be answered by this app
 ``panel`` fixture fails the module's tests on one that is not.
 """
 
+import contextlib
 import hashlib
 import json
 import time
@@ -56,19 +57,26 @@ def log_in(page, horizon, stack, user="demo"):
     page.wait_for_url("**/project/images/")
 
 
-@pytest.fixture(scope="module")
-def panel(browser, horizon, stack):
-    """A logged-in page on Horizon's Images panel (demo)."""
+@contextlib.contextmanager
+def logged_in_page(browser, horizon, stack, user="demo"):
+    """A page of its own, logged in to Horizon as ``user``; on leaving, fails if
+    any of its /api/glance/ requests was answered by something but this app."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     watch = ApiWatch()
     page.on("response", watch)
-    page.watch = watch
-    log_in(page, horizon, stack)
+    log_in(page, horizon, stack, user)
     yield page
     context.close()
-    assert watch.seen, "the panel never called /api/glance/"
+    assert watch.seen, "the page never called /api/glance/"
     assert not watch.not_ours, f"answered by Horizon, not this app: {watch.not_ours}"
+
+
+@pytest.fixture(scope="module")
+def panel(browser, horizon, stack):
+    """A logged-in page on Horizon's Images panel (demo)."""
+    with logged_in_page(browser, horizon, stack) as page:
+        yield page
 
 
 # --- the page's own requests, replayed as Horizon's script sends them -----------
@@ -257,6 +265,18 @@ def fill_create_form(page, name, source):
     page.select_option("#imageForm-format", label="Raw")
 
 
+def create_with_file(page, horizon, folder, name, payload, answer):
+    """Create Image with a file as ``payload`` through Horizon's wizard; the
+    response the ``answer`` predicate picks."""
+    (folder / "disk.raw").write_bytes(payload)
+    open_images(page, horizon)
+    fill_create_form(page, name, "File")
+    page.set_input_files("input[name=image_file]", str(folder / "disk.raw"))
+    with page.expect_response(answer) as response:
+        finish_wizard(page)
+    return response.value
+
+
 def test_table_lists_the_users_images_and_filters_by_name(panel, horizon, stack):
     mine = make_image(stack, name=unique("hz-mine"), data=b"m" * 4096)
     name = stack.glance("demo").images.get(mine).name
@@ -275,16 +295,12 @@ def test_create_image_uploading_a_file(panel, horizon, stack, tmp_path):
     """Legacy mode: the browser sends the file to this app, which answers once
     Glance holds it."""
     payload = bytes(range(256)) * 8192  # 2 MiB
-    (tmp_path / "disk.raw").write_bytes(payload)
     name = unique("hz-upload")
-    open_images(panel, horizon)
-    fill_create_form(panel, name, "File")
-    panel.set_input_files("input[name=image_file]", str(tmp_path / "disk.raw"))
-    with panel.expect_response(lambda r: r.request.method == "POST"
-                               and r.url.endswith("/api/glance/images/")) as created:
-        finish_wizard(panel)
-    assert created.value.status == 201
-    assert created.value.json()["status"] == "active"  # Glance held the data before the 201
+    created = create_with_file(panel, horizon, tmp_path, name, payload,
+                               lambda r: r.request.method == "POST"
+                               and r.url.endswith("/api/glance/images/"))
+    assert created.status == 201
+    assert created.json()["status"] == "active"  # Glance held the data before the 201
     stored = list(stack.glance("demo").images.list(filters={"name": name}))
     assert len(stored) == 1 and stored[0].status == "active"
     assert stored[0].os_hash_value == hashlib.sha512(payload).hexdigest()
@@ -334,14 +350,8 @@ def test_edit_image(panel, horizon, stack):
 @pytest.fixture(scope="module")
 def admin_panel(browser, horizon, stack):
     """Update Metadata is offered to admins (Horizon's copy of Glance's policy)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    watch = ApiWatch()
-    page.on("response", watch)
-    log_in(page, horizon, stack, user="admin")
-    yield page
-    context.close()
-    assert not watch.not_ours, f"answered by Horizon, not this app: {watch.not_ours}"
+    with logged_in_page(browser, horizon, stack, user="admin") as page:
+        yield page
 
 
 def test_update_metadata_adds_and_removes_custom_properties(admin_panel, horizon, stack):
@@ -426,26 +436,20 @@ LIST_THROUGH_HORIZON = """() => angular.element(document.body).injector()
 
 
 def test_an_expired_session_goes_to_horizons_login(browser, horizon, stack):
-    context = browser.new_context()
-    page = context.new_page()
-    watch = ApiWatch()
-    page.on("response", watch)
-    log_in(page, horizon, stack)
-    # A page of Horizon's that sends nothing by itself (the Images table polls
-    # while an image is queued, and a request in flight writes the session back).
-    page.goto(f"{horizon.url}project/api_access/")
-    page.wait_for_load_state("networkidle")
-    session_key = next(c["value"] for c in context.cookies() if c["name"] == "sessionid")
-    horizon.expire_session(session_key)
-    with page.expect_response(lambda r: r.url.endswith("/api/glance/images/")) as refused:
-        page.evaluate(LIST_THROUGH_HORIZON)
-    assert refused.value.status == 401
-    # This app's 401 (the page leaves at once: its body is gone with it).
-    assert "x-request-id" in refused.value.headers
-    page.wait_for_url("**/auth/login/**", timeout=30000)
-    assert page.locator("#id_username").is_visible()
-    context.close()
-    assert not watch.not_ours, watch.not_ours
+    with logged_in_page(browser, horizon, stack) as page:
+        # A page of Horizon's that sends nothing by itself (the Images table polls
+        # while an image is queued, and a request in flight writes the session back).
+        page.goto(f"{horizon.url}project/api_access/")
+        page.wait_for_load_state("networkidle")
+        session_key = next(c["value"] for c in page.context.cookies()
+                           if c["name"] == "sessionid")
+        horizon.expire_session(session_key)
+        with page.expect_response(lambda r: r.url.endswith("/api/glance/images/")) as refused:
+            page.evaluate(LIST_THROUGH_HORIZON)
+        # This app's 401 (the page leaves at once: its body is gone with it).
+        assert refused.value.status == 401 and "x-request-id" in refused.value.headers
+        page.wait_for_url("**/auth/login/**", timeout=30000)
+        assert page.locator("#id_username").is_visible()
 
 
 def test_token_callers_and_anonymous_callers(horizon, stack, tokens):
@@ -466,15 +470,10 @@ def test_create_image_in_direct_mode(panel, horizon, stack, tmp_path):
     upload URL; the browser sends the file to Glance itself (CORS)."""
     horizon.restart(upload_mode="direct")
     payload = bytes(range(256)) * 4096
-    (tmp_path / "disk.raw").write_bytes(payload)
     name = unique("hz-direct")
-    open_images(panel, horizon)
-    fill_create_form(panel, name, "File")
-    panel.set_input_files("input[name=image_file]", str(tmp_path / "disk.raw"))
-    with panel.expect_response(lambda r: r.request.method == "PUT"
-                               and r.url.endswith("/file")) as uploaded:
-        finish_wizard(panel)
-    assert uploaded.value.status == 204 and uploaded.value.url.startswith(stack.glance_url)
+    uploaded = create_with_file(panel, horizon, tmp_path, name, payload,
+                                lambda r: r.request.method == "PUT" and r.url.endswith("/file"))
+    assert uploaded.status == 204 and uploaded.url.startswith(stack.glance_url)
     stored = list(stack.glance("demo").images.list(filters={"name": name}))
     assert len(stored) == 1
     stored = wait_for_status(stack.glance("demo"), stored[0].id)
