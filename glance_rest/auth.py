@@ -151,6 +151,46 @@ def login(request, username, password, domain, project=None):
     return Credentials(access_info, via_session=True)
 
 
+def projects(credentials):
+    """The enabled projects the caller's user may scope to (Keystone's
+    /v3/auth/projects with the caller's own token), sorted by name."""
+    try:
+        answer = keystone_session().get(keystone_url("/auth/projects"),
+                                        headers={"X-Auth-Token": credentials.token})
+    except ks_exc.Unauthorized:
+        raise LoginExpired() from None
+    except ks_exc.ClientException as exc:
+        raise (from_client_error(exc) or ApiError(502, "Keystone refused the list.")) from None
+    found = [p for p in answer.json()["projects"] if p.get("enabled", True)]
+    return [{"id": p["id"], "name": p["name"], "domain_id": p.get("domain_id")}
+            for p in sorted(found, key=lambda p: p["name"])]
+
+
+def switch_project(request, credentials, project):
+    """Re-scope the session's login to another of the user's ``project`` (id or
+    name) with its current token, no password; the old token is revoked."""
+    if not credentials.via_session:
+        raise ApiError(400, "Only a browser session switches projects; with X-Auth-Token, "
+                            "ask Keystone for a token scoped to the project.")
+    chosen = _choose_project(projects(credentials), project)
+    scoped = v3.Token(auth_url=settings.OPENSTACK_KEYSTONE_URL, token=credentials.token,
+                      project_id=chosen["id"])
+    try:
+        access_info = scoped.get_access(keystone_session())
+    except (ks_exc.Unauthorized, ks_exc.Forbidden):
+        raise ApiError(403, f"You have no role on project {project!r}.",
+                       field="project") from None
+    except ks_exc.ClientException as exc:
+        raise (from_client_error(exc) or ApiError(502, "Keystone refused the switch.")) from None
+    old_token = credentials.token
+    # A new session id and CSRF token for the new scope, as at login.
+    request.session.cycle_key()
+    rotate_token(request)
+    request.session[SESSION_KEY] = scoped.get_auth_state()
+    revoke_token(old_token)
+    return Credentials(access_info, via_session=True)
+
+
 def _choose_project(projects, wanted):
     enabled = [p for p in projects if p.get("enabled", True)]
     if wanted:

@@ -57,3 +57,30 @@ class Logout(ApiView):
             auth.revoke_token(token)
             return None
         auth.logout(request)
+
+
+@register
+class Projects(ApiView):
+    url_regex = r"^auth/projects/$"
+
+    @ajax(parse_body=False)
+    def get(self, request):
+        """The projects the caller's user may switch to, and the current one."""
+        return {"items": auth.projects(request.credentials),
+                "current": request.credentials.access.project_id}
+
+
+@register
+class SwitchProject(ApiView):
+    url_regex = r"^auth/switch/$"
+
+    @ajax(data_required=True)
+    def post(self, request):
+        """Re-scope the session to ``{"project": "<id or name>"}``, no password."""
+        unknown = sorted(set(request.DATA) - {"project"})
+        if unknown:
+            raise BadInput(unknown[0], "is not a field here (only project)")
+        if not request.DATA.get("project"):
+            raise BadInput("project", "is required")
+        project = params.as_text("project", request.DATA["project"])
+        return auth.switch_project(request, request.credentials, project).describe()

@@ -33,6 +33,25 @@ def tokens(stack):
     return token
 
 
+@pytest.fixture(scope="session")
+def two_projects_user(stack):
+    """A user with the member role on demo and on alt_demo (made through
+    Keystone's API as admin); yields (name, password)."""
+    import uuid
+
+    admin = stack.session("admin")
+    url = stack.keystone_url
+    name, password = f"two-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    user = admin.post(f"{url}/users", json={"user": {
+        "name": name, "password": password, "domain_id": "default"}}).json()["user"]
+    member = admin.get(f"{url}/roles", params={"name": "member"}).json()["roles"][0]
+    for project in ("demo", "alt_demo"):
+        found = admin.get(f"{url}/projects", params={"name": project}).json()["projects"][0]
+        admin.put(f"{url}/projects/{found['id']}/users/{user['id']}/roles/{member['id']}")
+    yield name, password
+    admin.delete(f"{url}/users/{user['id']}")
+
+
 @pytest.fixture
 def api(api_settings, tokens, db):
     """Django test clients calling the API as a stack user with X-Auth-Token."""

@@ -118,3 +118,60 @@ def test_revoked_token_is_refused(api_settings, db, stack, settings):
     assert client.post("/api/auth/logout/").status_code == 204
     answer = client.get("/api/glance/version/")
     assert answer.status_code == 401
+
+
+def test_projects_list_and_switch_without_password(api_settings, db, stack, two_projects_user):
+    name, password = two_projects_user
+    client = browser()
+    client.get("/api/auth/session/")
+    answer = client.post("/api/auth/login/",
+                         json.dumps({"username": name, "password": password, "project": "demo"}),
+                         content_type="application/json", **csrf(client))
+    assert answer.status_code == 200 and answer.json()["project"]["name"] == "demo"
+    listed = client.get("/api/auth/projects/", **XHR).json()
+    assert [p["name"] for p in listed["items"]] == ["alt_demo", "demo"]
+    demo_id = next(p["id"] for p in listed["items"] if p["name"] == "demo")
+    assert listed["current"] == demo_id
+
+    from glance_rest.auth import SESSION_KEY
+    old_token = json.loads(client.session[SESSION_KEY])["auth_token"]
+    switched = client.post("/api/auth/switch/", json.dumps({"project": "alt_demo"}),
+                           content_type="application/json", **csrf(client))
+    assert switched.status_code == 200, switched.content
+    assert switched.json()["project"]["name"] == "alt_demo"
+    # The session now acts in alt_demo: Glance sees an image made there.
+    image = stack.glance("alt_demo").images.create(name="two-projects", disk_format="raw",
+                                                   container_format="bare", visibility="private")
+    try:
+        seen = client.get(f"/api/glance/images/{image.id}/", **XHR)
+        assert seen.status_code == 200 and seen.json()["owner"] == switched.json()["project"]["id"]
+    finally:
+        stack.glance("alt_demo").images.delete(image.id)
+    # The token of the old scope is revoked at Keystone.
+    check = requests.get(stack.keystone_url + "/auth/tokens", timeout=10,
+                         headers={"X-Auth-Token": stack.token("admin"), "X-Subject-Token": old_token})
+    assert check.status_code == 404
+
+
+def test_switch_to_a_project_without_a_role_is_403(api_settings, db, stack):
+    client = browser()
+    assert login(client, stack).status_code == 200
+    assert [p["name"] for p in client.get("/api/auth/projects/", **XHR).json()["items"]] == ["demo"]
+    refused = client.post("/api/auth/switch/", json.dumps({"project": "admin"}),
+                          content_type="application/json", **csrf(client))
+    assert refused.status_code == 403 and refused.json()["error"]["field"] == "project"
+    assert client.get("/api/auth/session/").json()["project"]["name"] == "demo"
+
+
+def test_switch_needs_a_session_and_csrf(api, api_settings, db, stack):
+    with_token = api().post("/api/auth/switch/", json.dumps({"project": "demo"}),
+                            content_type="application/json")
+    assert with_token.status_code == 400 and "session" in with_token.json()["error"]["message"]
+    client = browser()
+    assert login(client, stack).status_code == 200
+    no_csrf = client.post("/api/auth/switch/", json.dumps({"project": "demo"}),
+                          content_type="application/json", **XHR)
+    assert no_csrf.status_code == 403
+    extra = client.post("/api/auth/switch/", json.dumps({"project": "demo", "x": 1}),
+                        content_type="application/json", **csrf(client))
+    assert extra.status_code == 400 and extra.json()["error"]["field"] == "x"

@@ -175,21 +175,30 @@ def test_log_in_shows_user_and_project_and_log_out(panel, stack):
     expect(page.locator("#login-view")).to_be_visible()
 
 
-def test_switch_project_logs_in_again_to_the_chosen_project(panel, stack):
-    page = panel("demo")
-    page.get_by_role("button", name="Switch project").click()
-    expect(page.locator("#login-title")).to_have_text("Switch project")
-    expect(page.get_by_label("User name")).to_have_value("demo")
-    page.get_by_label("Password").fill(stack.passwords["demo"])
-    page.get_by_label("Project (optional").fill("alt_demo")
-    page.get_by_role("button", name="Log in").click()
-    # demo has no role on alt_demo: Keystone's refusal, as the API words it.
-    expect(page.locator("#alert-text")).to_have_text(
-        "Error 403: You have no access to project 'alt_demo'.")
-    page.get_by_label("Password").fill(stack.passwords["demo"])
+def test_switch_project_from_the_header_menu(panel, stack, two_projects_user):
+    """A user with two projects switches in one click (no password); the list
+    then shows the other project's images. A one-project user has no menu."""
+    one_project = panel("demo")
+    expect(one_project.locator("#who-project")).to_have_text("demo")
+    expect(one_project.locator("#project-switch")).to_be_hidden()
+
+    name, password = two_projects_user
+    image = stack.glance("alt_demo").images.create(
+        name=unique("switch"), disk_format="raw", container_format="bare", visibility="private")
+    page = panel(None)
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password").fill(password)
     page.get_by_label("Project (optional").fill("demo")
     page.get_by_role("button", name="Log in").click()
     expect(page.locator("#who-project")).to_have_text("demo")
+    menu = page.get_by_label("Switch to")
+    expect(menu).to_be_visible()
+    expect(menu.locator("option")).to_have_text(["alt_demo", "demo"])
+    expect(page.locator("#images-table")).not_to_contain_text(image.name)
+    menu.select_option(label="alt_demo")
+    expect(page.locator("#who-project")).to_have_text("alt_demo")
+    expect(page.locator("#images-table")).to_contain_text(image.name)
+    stack.glance("alt_demo").images.delete(image.id)
 
 
 # --- the list ---------------------------------------------------------------------

@@ -172,24 +172,48 @@ function showView(name) {
   if (name !== "detail") stopPolling();
 }
 
-function showLogin(switching = false) {
+function showLogin() {
   showView("login");
-  $("who").hidden = !switching;
-  $("login-title").textContent = switching ? "Switch project" : "Log in";
-  if (switching && state.me) {
-    $("login-username").value = state.me.user.name;
-    $("login-domain").value = state.me.user.domain || "Default";
-    $("login-password").focus();
-  } else {
-    state.me = null;
-    $("login-username").focus();
-  }
+  $("who").hidden = true;
+  state.me = null;
+  $("login-username").focus();
 }
 
 function showWho() {
   $("who").hidden = false;
   $("who-user").textContent = state.me.user.name;
   $("who-project").textContent = state.me.project.name;
+  showProjects();
+}
+
+// A menu of the user's projects, offered only when there is more than one.
+async function showProjects() {
+  let found = null;
+  try { found = await api("GET", "auth/projects/"); } catch (error) {
+    // Without the list the menu stays hidden; the page works on.
+    if (!(error instanceof ApiError)) throw error;
+  }
+  const menu = $("project-menu");
+  menu.replaceChildren();
+  $("project-switch").hidden = !found || found.items.length < 2;
+  if (!found) return;
+  for (const project of found.items) {
+    const option = document.createElement("option");
+    option.value = project.id;
+    option.textContent = project.name;
+    option.selected = project.id === found.current;
+    menu.append(option);
+  }
+}
+
+async function switchProject() {
+  const me = await attempt(() => api("POST", "auth/switch/", {project: $("project-menu").value}));
+  if (!me) { await showProjects(); return; }
+  state.me = me;
+  Object.assign(state.list, {marker: null, reversed: false, page: 1});
+  showWho();
+  notice(`Switched to project ${me.project.name}.`);
+  if (location.hash !== "#/") location.hash = "#/"; else await route();
 }
 
 async function route() {
@@ -773,7 +797,7 @@ function tabKeys(event) {
 document.addEventListener("DOMContentLoaded", () => {
   $("login-form").addEventListener("submit", logIn);
   $("logout").addEventListener("click", logOut);
-  $("switch-project").addEventListener("click", () => showLogin(true));
+  $("project-menu").addEventListener("change", switchProject);
   $("alert-close").addEventListener("click", clearError);
   for (const tab of document.querySelectorAll("#scopes [role=tab]")) {
     tab.addEventListener("click", () => setScope(tab.dataset.scope));
