@@ -148,8 +148,8 @@ def test_projects_list_and_switch_without_password(api_settings, db, stack, two_
     finally:
         stack.glance("alt_demo").images.delete(image.id)
     # The token of the old scope is revoked at Keystone.
-    check = requests.get(stack.keystone_url + "/auth/tokens", timeout=10,
-                         headers={"X-Auth-Token": stack.token("admin"), "X-Subject-Token": old_token})
+    check = requests.get(stack.keystone_url + "/auth/tokens", timeout=10, headers={
+        "X-Auth-Token": stack.token("admin"), "X-Subject-Token": old_token})
     assert check.status_code == 404
 
 

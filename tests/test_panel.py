@@ -242,6 +242,30 @@ def test_paging_forward_and_back_across_three_pages(panel, tagged_images):
     expect(page.get_by_role("button", name="‹ Previous")).to_be_disabled()
 
 
+def test_owner_type_and_protected_columns(panel, stack):
+    """As Horizon's table shows them: the owner's project name where the user
+    may know it (its own projects), else the project id."""
+    tag = unique("cols")
+    snapshot = make_image(stack, name=unique("snap"), tags=[tag], image_type="snapshot",
+                          protected=True)
+    public = make_image(stack, user="admin", name=unique("theirs"), tags=[tag],
+                        visibility="public")
+    page = panel("demo")
+    page.locator("#filter-form").get_by_label("Tag", exact=True).fill(tag)
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#images-body tr")).to_have_count(2)
+
+    def cells(image_id):
+        row = page.locator(f"#images-body tr[data-id='{image_id}']")
+        return {label: row.locator(f"td[data-label='{label}']").inner_text()
+                for label in ("Owner", "Type", "Protected")}
+
+    assert cells(snapshot) == {"Owner": "demo", "Type": "Snapshot", "Protected": "Yes"}
+    assert cells(public) == {"Owner": project_id(stack, "admin"), "Type": "Image",
+                             "Protected": "No"}
+    stack.glance("demo").images.update(snapshot, protected=False)
+
+
 def test_sort_by_size_and_filter_by_name_and_tag(panel, tagged_images):
     tag, images = tagged_images
     page = panel("demo")
@@ -250,11 +274,11 @@ def test_sort_by_size_and_filter_by_name_and_tag(panel, tagged_images):
     size_header = page.locator("#images-table th[data-sort=size]")
     size_header.get_by_role("button").click()
     expect(size_header).to_have_attribute("aria-sort", "ascending")
-    expect(page.locator("#images-body tr").first.locator("td").nth(4)).to_have_text("100 B")
+    expect(page.locator("#images-body tr td[data-label='Size']").first).to_have_text("100 B")
     assert sizes_shown(page) == [100, 200, 300, 400]
     size_header.get_by_role("button").click()
     expect(size_header).to_have_attribute("aria-sort", "descending")
-    expect(page.locator("#images-body tr").first.locator("td").nth(4)).to_have_text("1000 B")
+    expect(page.locator("#images-body tr td[data-label='Size']").first).to_have_text("1000 B")
     assert sizes_shown(page) == [1000, 900, 800, 700]
     # By name (exact, as Glance filters), the tag filter still on.
     page.get_by_label("Name (exact)").fill(images[3].name)

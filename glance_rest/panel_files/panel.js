@@ -150,6 +150,7 @@ function confirmDialog(text, okLabel) {
 // -------------------------------------------------------------- the state --
 const state = {
   me: null,          // GET /api/auth/session/
+  projectNames: {},  // the user's own projects: id -> name (GET /api/auth/projects/)
   info: null,        // GET /api/glance/info/
   list: {scope: "all", filters: {}, sortKey: "created_at", sortDir: "desc",
          marker: null, reversed: false, page: 1, items: [], asked: 0},
@@ -179,11 +180,11 @@ function showLogin() {
   $("login-username").focus();
 }
 
-function showWho() {
+async function showWho() {
   $("who").hidden = false;
   $("who-user").textContent = state.me.user.name;
   $("who-project").textContent = state.me.project.name;
-  showProjects();
+  await showProjects();
 }
 
 // A menu of the user's projects, offered only when there is more than one.
@@ -193,6 +194,8 @@ async function showProjects() {
     // Without the list the menu stays hidden; the page works on.
     if (!(error instanceof ApiError)) throw error;
   }
+  state.projectNames = Object.fromEntries(
+    (found ? found.items : [state.me.project]).map((project) => [project.id, project.name]));
   const menu = $("project-menu");
   menu.replaceChildren();
   $("project-switch").hidden = !found || found.items.length < 2;
@@ -211,7 +214,7 @@ async function switchProject() {
   if (!me) { await showProjects(); return; }
   state.me = me;
   Object.assign(state.list, {marker: null, reversed: false, page: 1});
-  showWho();
+  await showWho();
   notice(`Switched to project ${me.project.name}.`);
   if (location.hash !== "#/") location.hash = "#/"; else await route();
 }
@@ -223,7 +226,7 @@ async function route() {
       if (error.status === 401) { showLogin(); return; }
       showError(error); return;
     }
-    showWho();
+    await showWho();
   }
   const hash = location.hash.replace(/^#\/?/, "");
   const [where, id] = hash.split("/");
@@ -244,7 +247,7 @@ async function logIn(event) {
   if (!me) return;
   state.me = me;
   Object.assign(state.list, {marker: null, reversed: false, page: 1});
-  showWho();
+  await showWho();
   notice(`Logged in as ${me.user.name}, project ${me.project.name}.`);
   if (location.hash !== "#/") location.hash = "#/"; else await route();
 }
@@ -297,9 +300,12 @@ async function openList() {
   if (!answer || asked !== list.asked) return;
   list.items = answer.items;
   $("images-body").replaceChildren(...answer.items.map((image) => h("tr", {"data-id": image.id},
+    h("td", {"data-label": "Owner", text: ownerName(image.owner)}),
     h("td", {"data-label": "Name"}, h("a", {href: `#/image/${seg(image.id)}`, text: image.name || image.id})),
+    h("td", {"data-label": "Type", text: imageType(image)}),
     h("td", {"data-label": "Status", text: image.status}),
     h("td", {"data-label": "Visibility", text: image.visibility}),
+    h("td", {"data-label": "Protected", text: image.protected ? "Yes" : "No"}),
     h("td", {"data-label": "Disk format", text: image.disk_format || ""}),
     h("td", {"data-label": "Size", text: humanSize(image.size), "data-bytes": image.size ?? ""}),
     h("td", {"data-label": "Created", text: when(image.created_at)}))));
@@ -307,6 +313,17 @@ async function openList() {
   $("page-prev").disabled = !answer.has_prev_data;
   $("page-next").disabled = !answer.has_more_data;
   $("page-number").textContent = `Page ${list.page}`;
+}
+
+// The owner's project name where the user may know it (one of its own
+// projects), else the project id.
+function ownerName(owner) {
+  return state.projectNames[owner] || owner || "";
+}
+
+// Nova marks the images it snapshots with image_type "snapshot", as Horizon reads it.
+function imageType(image) {
+  return (image.properties || {}).image_type === "snapshot" ? "Snapshot" : "Image";
 }
 
 function setScope(scope) {
