@@ -242,6 +242,45 @@ def test_paging_forward_and_back_across_three_pages(panel, tagged_images):
     expect(page.get_by_role("button", name="‹ Previous")).to_be_disabled()
 
 
+def test_the_address_holds_the_view(panel, panel_server, tagged_images):
+    """Reload, back and forward, and a pasted link show the same list page
+    (filter, sort, page) and the same image."""
+    tag, _ = tagged_images
+    page = panel("demo")
+    page.locator("#filter-form").get_by_label("Tag", exact=True).fill(tag)
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#images-body tr")).to_have_count(PAGE_SIZE)
+    first = row_ids(page)
+    page.get_by_role("button", name="Next ›").click()
+    expect(page.locator("#page-number")).to_have_text("Page 2")
+    second = row_ids(page)
+    assert f"tag={tag}" in page.url and "marker=" in page.url
+
+    page.reload()
+    expect(page.locator("#page-number")).to_have_text("Page 2")
+    expect(page.locator("#filter-form").get_by_label("Tag", exact=True)).to_have_value(tag)
+    assert row_ids(page) == second
+    page.go_back()
+    expect(page.locator("#page-number")).to_have_text("Page 1")
+    assert row_ids(page) == first
+    page.go_forward()
+    expect(page.locator("#page-number")).to_have_text("Page 2")
+    assert row_ids(page) == second
+
+    pasted = panel("demo")
+    pasted.goto(page.url)
+    expect(pasted.locator("#page-number")).to_have_text("Page 2")
+    assert row_ids(pasted) == second
+
+    page.locator(f"#images-body tr[data-id='{second[0]}'] a").click()
+    expect(page).to_have_url(re.compile(f"#/images/{second[0]}$"))
+    page.reload()
+    expect(page.locator("#detail-view")).to_be_visible()
+    page.go_back()
+    expect(page.locator("#page-number")).to_have_text("Page 2")
+    assert row_ids(page) == second
+
+
 def test_owner_type_and_protected_columns(panel, stack):
     """As Horizon's table shows them: the owner's project name where the user
     may know it (its own projects), else the project id."""
@@ -508,7 +547,7 @@ def test_share_then_accept_as_the_other_project(panel, panel_server, stack):
     expect(member.locator("#my-member-status")).to_have_text("pending")
     member.get_by_role("button", name="Accept").click()
     expect(member.locator("#my-member-status")).to_have_text("accepted")
-    member.goto(panel_server.url + "/#/")
+    member.go_back()  # to the list as it was: the name filter, the pending tab
     member.get_by_role("tab", name="All").click()
     expect(member.locator("#images-body tr")).to_have_count(1)
     assert row_ids(member) == [image.id]

@@ -228,11 +228,17 @@ async function route() {
     }
     await showWho();
   }
-  const hash = location.hash.replace(/^#\/?/, "");
-  const [where, id] = hash.split("/");
+  // In-page anchors (the skip link's #main) are not views.
+  if (location.hash && !location.hash.startsWith("#/")) return;
+  const [path, queryText = ""] = location.hash.replace(/^#\/?/, "").split("?");
+  const [where, id] = path.split("/");
   if (where === "create") await openCreate();
-  else if (where === "image" && id) await openDetail(decodeURIComponent(id));
-  else await openList();
+  // "#/image/<id>": the address this page gave images before.
+  else if ((where === "images" || where === "image") && id) await openDetail(decodeURIComponent(id));
+  else {
+    readListHash(queryText);
+    await openList();
+  }
 }
 
 // ------------------------------------------------------------------ login --
@@ -301,7 +307,7 @@ async function openList() {
   list.items = answer.items;
   $("images-body").replaceChildren(...answer.items.map((image) => h("tr", {"data-id": image.id},
     h("td", {"data-label": "Owner", text: ownerName(image.owner)}),
-    h("td", {"data-label": "Name"}, h("a", {href: `#/image/${seg(image.id)}`, text: image.name || image.id})),
+    h("td", {"data-label": "Name"}, h("a", {href: `#/images/${seg(image.id)}`, text: image.name || image.id})),
     h("td", {"data-label": "Type", text: imageType(image)}),
     h("td", {"data-label": "Status", text: image.status}),
     h("td", {"data-label": "Visibility", text: image.visibility}),
@@ -326,9 +332,52 @@ function imageType(image) {
   return (image.properties || {}).image_type === "snapshot" ? "Snapshot" : "Image";
 }
 
+// The list's view lives in the address (#/images?scope=...&name=...&marker=...):
+// a reload, back and forward, or a pasted link shows the same page.
+const LIST_DEFAULTS = {scope: "all", sortKey: "created_at", sortDir: "desc"};
+const FILTERS = ["name", "status", "visibility", "tag"];
+
+function listHash() {
+  const list = state.list;
+  const query = new URLSearchParams();
+  if (list.scope !== LIST_DEFAULTS.scope) query.set("scope", list.scope);
+  if (list.sortKey !== LIST_DEFAULTS.sortKey || list.sortDir !== LIST_DEFAULTS.sortDir) {
+    query.set("sort", `${list.sortKey}:${list.sortDir}`);
+  }
+  for (const name of FILTERS) if (list.filters[name]) query.set(name, list.filters[name]);
+  if (list.marker) {
+    query.set("marker", list.marker);
+    query.set("page", String(list.page));
+    if (list.reversed) query.set("back", "1");
+  }
+  const text = query.toString();
+  return text ? `#/images?${text}` : "#/images";
+}
+
+function readListHash(queryText) {
+  const query = new URLSearchParams(queryText);
+  const [sortKey, sortDir] = (query.get("sort") || "").split(":");
+  Object.assign(state.list, {
+    scope: Object.hasOwn(SCOPES, query.get("scope") || "") ? query.get("scope") : LIST_DEFAULTS.scope,
+    sortKey: sortKey || LIST_DEFAULTS.sortKey,
+    sortDir: sortDir === "asc" || sortDir === "desc" ? sortDir : LIST_DEFAULTS.sortDir,
+    filters: Object.fromEntries(FILTERS.filter((name) => query.get(name)).map((name) => [name, query.get(name)])),
+    marker: query.get("marker"),
+    reversed: query.get("back") === "1",
+    page: Number(query.get("page")) || 1,
+  });
+  for (const name of FILTERS) $(`filter-${name}`).value = state.list.filters[name] || "";
+}
+
+// Show the list as state.list now says, through the address.
+function showList() {
+  const hash = listHash();
+  if (location.hash !== hash) location.hash = hash; else openList();
+}
+
 function setScope(scope) {
   Object.assign(state.list, {scope, marker: null, reversed: false, page: 1});
-  openList();
+  showList();
 }
 
 function turnPage(forward) {
@@ -337,7 +386,7 @@ function turnPage(forward) {
   list.marker = forward ? list.items[list.items.length - 1].id : list.items[0].id;
   list.reversed = !forward;
   list.page += forward ? 1 : -1;
-  openList();
+  showList();
 }
 
 function sortBy(key) {
@@ -345,7 +394,7 @@ function sortBy(key) {
   list.sortDir = list.sortKey === key && list.sortDir === "asc" ? "desc" : "asc";
   list.sortKey = key;
   Object.assign(list, {marker: null, reversed: false, page: 1});
-  openList();
+  showList();
 }
 
 function filter(event) {
@@ -353,7 +402,7 @@ function filter(event) {
   const form = new FormData($("filter-form"));
   state.list.filters = Object.fromEntries([...form.entries()].filter(([, value]) => value));
   Object.assign(state.list, {marker: null, reversed: false, page: 1});
-  openList();
+  showList();
 }
 
 // ----------------------------------------------------------------- create --
@@ -416,7 +465,7 @@ async function create(event) {
     }
     notice(`Image ${image.name} created.`);
     event.target.reset();
-    location.hash = `#/image/${seg(image.id)}`;
+    location.hash = `#/images/${seg(image.id)}`;
   } finally {
     state.upload = null;
     $("create-submit").disabled = false;
@@ -449,7 +498,7 @@ async function importUrl(image, url, store) {
 
 async function cancelCreate() {
   if (state.upload) { state.upload.abort(); return; }
-  location.hash = "#/";
+  location.hash = listHash();
 }
 
 // ----------------------------------------------------------------- detail --
@@ -797,7 +846,7 @@ async function deleteImage() {
   const ok = await attempt(() => api("DELETE", imagePath(image.id)));
   if (ok === undefined) return;
   notice(`Image ${image.name || image.id} deleted.`);
-  location.hash = "#/";
+  location.hash = listHash();
 }
 
 // ----------------------------------------------------------------- wiring --
