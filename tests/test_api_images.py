@@ -205,6 +205,23 @@ def test_location_refused_by_glance_configuration(api, stack):
     assert not list(stack.glance("demo").images.list(filters={"name": name}))
 
 
+def test_location_urls_refused_unless_images_allow_location(api, stack, settings):
+    """Horizon's IMAGES_ALLOW_LOCATION (false by Horizon's default): no image
+    whose data stays at a URL; Glance copying the URL's data is still allowed."""
+    settings.IMAGES_ALLOW_LOCATION = False
+    name = unique()
+    answer = put_json(api(), IMAGES, {"name": name, "disk_format": "raw", "source_type": "url",
+                                      "image_url": "http://127.0.0.1:8080/x.img"})
+    assert answer.status_code == 403
+    assert "IMAGES_ALLOW_LOCATION" in answer.json()["error"]["message"]
+    assert not list(stack.glance("demo").images.list(filters={"name": name}))
+    # A web-download import is not a location: it goes on to Glance (which
+    # refuses this port by its own filtering, with its 400).
+    imported = put_json(api(), IMAGES, {"name": name, "disk_format": "raw", "source_type": "url",
+                                        "image_url": "http://127.0.0.1:1/x", "import_data": True})
+    assert imported.status_code == 400 and "filtering" in imported.json()["error"]["message"]
+
+
 def test_direct_mode_hands_out_upload_url(api, stack, settings, tokens):
     settings.HORIZON_IMAGES_UPLOAD_MODE = "direct"
     answer = put_json(api(), IMAGES, {"name": unique(), "disk_format": "raw",

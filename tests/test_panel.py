@@ -281,6 +281,33 @@ def test_the_address_holds_the_view(panel, panel_server, tagged_images):
     assert row_ids(page) == second
 
 
+def test_batch_delete_with_one_confirmation_and_each_outcome(panel, stack):
+    tag = unique("batch")
+    glance = stack.glance("demo")
+    plain = [make_image(stack, name=unique("batch"), tags=[tag]) for _ in range(2)]
+    kept = make_image(stack, name=unique("batch-protected"), tags=[tag], protected=True)
+    page = panel("demo")
+    page.locator("#filter-form").get_by_label("Tag", exact=True).fill(tag)
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#images-body tr")).to_have_count(3)
+    delete = page.get_by_role("button", name="Delete selected")
+    expect(delete).to_be_disabled()
+    page.get_by_label("Select every image on this page").check()
+    expect(page.locator("#batch-count")).to_have_text("3 selected")
+    delete.click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Delete").click()
+    results = page.locator("#batch-results li")
+    expect(results).to_have_count(3)
+    texts = results.all_inner_texts()
+    assert sum(text.endswith(": deleted") for text in texts) == 2
+    refused = next(text for text in texts if "not deleted" in text)
+    assert refused.startswith(glance.images.get(kept).name) and "Error 403" in refused
+    expect(page.locator("#images-body tr")).to_have_count(1)
+    left = {image.id for image in glance.images.list(filters={"tag": [tag]})}
+    assert left == {kept} and not set(plain) & left
+    glance.images.update(kept, protected=False)
+
+
 def test_owner_type_and_protected_columns(panel, stack):
     """As Horizon's table shows them: the owner's project name where the user
     may know it (its own projects), else the project id."""

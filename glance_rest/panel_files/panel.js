@@ -115,9 +115,13 @@ const HELP = {
   504: "Glance or Keystone took too long to answer.",
 };
 
+function errorText(error) {
+  return error.status ? `Error ${error.status}: ${error.message}` : error.message;
+}
+
 function showError(error) {
   if (error.status === 401) { showLogin(); }
-  $("alert-text").textContent = error.status ? `Error ${error.status}: ${error.message}` : error.message;
+  $("alert-text").textContent = errorText(error);
   $("alert-help").textContent = HELP[error.status] || "";
   $("alert").hidden = false;
 }
@@ -153,7 +157,8 @@ const state = {
   projectNames: {},  // the user's own projects: id -> name (GET /api/auth/projects/)
   info: null,        // GET /api/glance/info/
   list: {scope: "all", filters: {}, sortKey: "created_at", sortDir: "desc",
-         marker: null, reversed: false, page: 1, items: [], asked: 0},
+         marker: null, reversed: false, page: 1, items: [], asked: 0,
+         selected: new Set()},  // ids of the shown images chosen for a batch
   image: null,       // the image on the detail view
   detailAsked: 0,    // counts detail loads: only the newest is shown
   poll: null,        // the detail view's refresh timer
@@ -305,7 +310,12 @@ async function openList() {
   const answer = await attempt(() => api("GET", "glance/images/?" + listQuery()));
   if (!answer || asked !== list.asked) return;
   list.items = answer.items;
+  list.selected.clear();
+  showSelection();
   $("images-body").replaceChildren(...answer.items.map((image) => h("tr", {"data-id": image.id},
+    h("td", {"data-label": "Select"}, h("input", {
+      type: "checkbox", class: "select-row", "aria-label": `Select ${image.name || image.id}`,
+      onchange: (event) => select(image.id, event.target.checked)})),
     h("td", {"data-label": "Owner", text: ownerName(image.owner)}),
     h("td", {"data-label": "Name"}, h("a", {href: `#/images/${seg(image.id)}`, text: image.name || image.id})),
     h("td", {"data-label": "Type", text: imageType(image)}),
@@ -319,6 +329,42 @@ async function openList() {
   $("page-prev").disabled = !answer.has_prev_data;
   $("page-next").disabled = !answer.has_more_data;
   $("page-number").textContent = `Page ${list.page}`;
+}
+
+// Batch selection: several images deleted with one confirmation, each one's
+// outcome listed.
+function select(imageId, selected) {
+  if (selected) state.list.selected.add(imageId); else state.list.selected.delete(imageId);
+  showSelection();
+}
+
+function selectAll(selected) {
+  for (const box of document.querySelectorAll("#images-body .select-row")) box.checked = selected;
+  state.list.selected = new Set(selected ? state.list.items.map((image) => image.id) : []);
+  showSelection();
+}
+
+function showSelection() {
+  const count = state.list.selected.size;
+  $("batch-delete").disabled = count === 0;
+  $("batch-count").textContent = count ? `${count} selected` : "";
+  $("select-all").checked = count > 0 && count === state.list.items.length;
+}
+
+async function deleteSelected() {
+  const chosen = state.list.items.filter((image) => state.list.selected.has(image.id));
+  const names = chosen.map((image) => image.name || image.id);
+  if (!await confirmDialog(`Delete ${chosen.length} images (${names.join(", ")})? This cannot be undone.`,
+                           "Delete")) return;
+  clearError();
+  const outcomes = await Promise.allSettled(chosen.map((image) => api("DELETE", imagePath(image.id))));
+  $("batch-results").replaceChildren(...outcomes.map((outcome, at) => h("li", {
+    text: outcome.status === "fulfilled" ? `${names[at]}: deleted`
+      : `${names[at]}: not deleted (${errorText(outcome.reason)})`})));
+  $("batch-results").hidden = false;
+  const deleted = outcomes.filter((outcome) => outcome.status === "fulfilled").length;
+  notice(`${deleted} of ${chosen.length} images deleted.`);
+  await openList();
 }
 
 // The owner's project name where the user may know it (one of its own
@@ -874,6 +920,8 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const th of document.querySelectorAll("#images-table th[data-sort]")) {
     th.querySelector("button").addEventListener("click", () => sortBy(th.dataset.sort));
   }
+  $("select-all").addEventListener("change", (event) => selectAll(event.target.checked));
+  $("batch-delete").addEventListener("click", deleteSelected);
   $("page-prev").addEventListener("click", () => turnPage(false));
   $("page-next").addEventListener("click", () => turnPage(true));
   for (const radio of document.querySelectorAll("input[name=source]")) radio.addEventListener("change", showSource);
