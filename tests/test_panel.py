@@ -308,6 +308,27 @@ def test_batch_delete_with_one_confirmation_and_each_outcome(panel, stack):
     glance.images.update(kept, protected=False)
 
 
+def test_a_row_expands_to_the_images_details(panel, stack):
+    tag = unique("expand")
+    image_id = make_image(stack, name=unique("expand"), tags=[tag], os_distro="cirros",
+                          min_ram=256)
+    page = panel("demo")
+    page.locator("#filter-form").get_by_label("Tag", exact=True).fill(tag)
+    page.get_by_role("button", name="Filter").click()
+    name = stack.glance("demo").images.get(image_id).name
+    toggle = page.get_by_role("button", name=f"Details of {name}")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    details = page.locator("#images-body tr.details")
+    expect(details.locator("dd[data-fact='ID']")).to_have_text(image_id)
+    expect(details.locator("dd[data-fact='os_distro']")).to_have_text("cirros")
+    expect(details.locator("dd[data-fact='Min RAM (MB)']")).to_have_text("256")
+    expect(details.locator("dd[data-fact='Tags']")).to_have_text(tag)
+    toggle.click()
+    expect(details).to_have_count(0)
+
+
 def test_owner_type_and_protected_columns(panel, stack):
     """As Horizon's table shows them: the owner's project name where the user
     may know it (its own projects), else the project id."""

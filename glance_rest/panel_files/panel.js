@@ -317,7 +317,11 @@ async function openList() {
       type: "checkbox", class: "select-row", "aria-label": `Select ${image.name || image.id}`,
       onchange: (event) => select(image.id, event.target.checked)})),
     h("td", {"data-label": "Owner", text: ownerName(image.owner)}),
-    h("td", {"data-label": "Name"}, h("a", {href: `#/images/${seg(image.id)}`, text: image.name || image.id})),
+    h("td", {"data-label": "Name"},
+      h("button", {type: "button", class: "expand", "aria-expanded": "false",
+                   "aria-label": `Details of ${image.name || image.id}`, text: "▸",
+                   onclick: (event) => toggleDetails(event.currentTarget, image)}),
+      " ", h("a", {href: `#/images/${seg(image.id)}`, text: image.name || image.id})),
     h("td", {"data-label": "Type", text: imageType(image)}),
     h("td", {"data-label": "Status", text: image.status}),
     h("td", {"data-label": "Visibility", text: image.visibility}),
@@ -329,6 +333,25 @@ async function openList() {
   $("page-prev").disabled = !answer.has_prev_data;
   $("page-next").disabled = !answer.has_more_data;
   $("page-number").textContent = `Page ${list.page}`;
+}
+
+// An expandable row with the image's details, as Horizon's table has.
+function toggleDetails(button, image) {
+  const row = button.closest("tr");
+  const open = button.getAttribute("aria-expanded") === "true";
+  button.setAttribute("aria-expanded", String(!open));
+  button.textContent = open ? "▸" : "▾";
+  if (open) { row.nextElementSibling.remove(); return; }
+  const facts = {
+    "ID": image.id, "Owner": ownerName(image.owner), "Container format": image.container_format,
+    "Min disk (GB)": image.min_disk, "Min RAM (MB)": image.min_ram,
+    "Checksum (sha512)": image.os_hash_value, "Updated": when(image.updated_at),
+    "Tags": (image.tags || []).join(", "),
+    ...image.properties,
+  };
+  row.after(h("tr", {class: "details"}, h("td", {colspan: row.children.length},
+    h("dl", {}, Object.entries(facts).flatMap(([name, value]) =>
+      [h("dt", {text: name}), h("dd", {text: value ?? "", "data-fact": name})])))));
 }
 
 // Batch selection: several images deleted with one confirmation, each one's
