@@ -152,12 +152,12 @@ function confirmDialog(text, okLabel) {
 }
 
 // -------------------------------------------------------------- the state --
+const LIST_DEFAULTS = {scope: "all", sortKey: "created_at", sortDir: "desc"};
 const state = {
   me: null,          // GET /api/auth/session/
   projectNames: {},  // the user's own projects: id -> name (GET /api/auth/projects/)
   info: null,        // GET /api/glance/info/
-  list: {scope: "all", filters: {}, sortKey: "created_at", sortDir: "desc",
-         marker: null, reversed: false, page: 1, items: [], asked: 0,
+  list: {...LIST_DEFAULTS, filters: {}, marker: null, reversed: false, page: 1, items: [], asked: 0,
          selected: new Set()},  // ids of the shown images chosen for a batch
   image: null,       // the image on the detail view
   detailAsked: 0,    // counts detail loads: only the newest is shown
@@ -217,10 +217,14 @@ async function showProjects() {
 async function switchProject() {
   const me = await attempt(() => api("POST", "auth/switch/", {project: $("project-menu").value}));
   if (!me) { await showProjects(); return; }
+  await enter(me, `Switched to project ${me.project.name}.`);
+}
+
+// After a login or a project switch: the list from its first page ("#/").
+async function enter(me, message) {
   state.me = me;
-  Object.assign(state.list, {marker: null, reversed: false, page: 1});
   await showWho();
-  notice(`Switched to project ${me.project.name}.`);
+  notice(message);
   if (location.hash !== "#/") location.hash = "#/"; else await route();
 }
 
@@ -256,11 +260,7 @@ async function logIn(event) {
   const me = await attempt(() => api("POST", "auth/login/", body));
   $("login-password").value = "";
   if (!me) return;
-  state.me = me;
-  Object.assign(state.list, {marker: null, reversed: false, page: 1});
-  await showWho();
-  notice(`Logged in as ${me.user.name}, project ${me.project.name}.`);
-  if (location.hash !== "#/") location.hash = "#/"; else await route();
+  await enter(me, `Logged in as ${me.user.name}, project ${me.project.name}.`);
 }
 
 async function logOut() {
@@ -403,7 +403,6 @@ function imageType(image) {
 
 // The list's view lives in the address (#/images?scope=...&name=...&marker=...):
 // a reload, back and forward, or a pasted link shows the same page.
-const LIST_DEFAULTS = {scope: "all", sortKey: "created_at", sortDir: "desc"};
 const FILTERS = ["name", "status", "visibility", "tag"];
 
 function listHash() {
