@@ -9,7 +9,7 @@ WORKER_CLASS := --worker-class glance_rest.gunicorn_worker.ThreadWorker
 # Development key handling (see settings/); set SECRET_KEY in production.
 export GLANCE_REST_DEV ?= 1
 
-.PHONY: run serve test bench bench-horizon bench-data venvs all-venvs installed installed-all \
+.PHONY: run serve test test-unit bench bench-horizon bench-data venvs all-venvs installed installed-all \
 	horizon clean-stack system-deps screenshots
 
 venvs: $(VENV)/.installed $(STACK_VENV)/.installed
@@ -85,12 +85,19 @@ system-deps:
 	@command -v redis-server >/dev/null && test -x /usr/bin/chromium || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server chromium >/dev/null; }
 
+# The tiers in order: unit (no stack), api (the stack), browser (Chromium).
+TEST_TIERS ?= tests/unit tests/api tests/browser
+
 test: installed-all horizon system-deps
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) $(if $(PYTEST_ARGS),,$(TEST_TIERS))
+
+# The fast tier alone: pure logic, no stack, no browser (seconds).
+test-unit: installed
+	$(VENV)/bin/python -m pytest -q tests/unit $(PYTEST_ARGS)
 
 # The README's pictures of the images panel, taken by its tests in Chromium.
 screenshots: installed system-deps
-	PANEL_SCREENSHOTS=docs/screenshots $(VENV)/bin/python -m pytest -q tests/test_panel.py -k readable
+	PANEL_SCREENSHOTS=docs/screenshots $(VENV)/bin/python -m pytest -q tests/browser/test_panel.py -k readable
 
 clean-stack:
 	rm -rf .stack

@@ -2,9 +2,9 @@
 
 from django.middleware.csrf import get_token
 
-from . import auth, params
+from . import auth
 from .conf import settings
-from .errors import BadInput, LoginRequired
+from .errors import LoginRequired
 from .rest import ApiView, ajax, caller_credentials, register
 
 
@@ -13,7 +13,7 @@ class Session(ApiView):
     url_regex = r"^auth/session/$"
 
     # Reads nothing a page could abuse, and curl fetches its CSRF cookie here.
-    @ajax(login_required=False, browser_checks=False, parse_body=False)
+    @ajax("session", login_required=False, browser_checks=False, parse_body=False)
     def get(self, request):
         """Who is logged in (401 if nobody); always sets the CSRF cookie."""
         get_token(request)
@@ -27,21 +27,14 @@ class Session(ApiView):
 class Login(ApiView):
     url_regex = r"^auth/login/$"
 
-    @ajax(login_required=False, data_required=True)
+    @ajax("login", login_required=False, data_required=True)
     def post(self, request):
         """Authenticate with Keystone; the session then carries the login."""
         data = request.DATA
-        for field in ("username", "password"):
-            if not data.get(field):
-                raise BadInput(field, "is required")
         credentials = auth.login(
-            request,
-            username=params.as_text("username", data["username"]),
-            password=params.as_text("password", data["password"]),
-            domain=params.as_text(
-                "domain", data.get("domain") or settings.OPENSTACK_KEYSTONE_DEFAULT_DOMAIN),
-            project=params.as_text("project", data.get("project"), allow_null=True),
-        )
+            request, username=data["username"], password=data["password"],
+            domain=data.get("domain") or settings.OPENSTACK_KEYSTONE_DEFAULT_DOMAIN,
+            project=data.get("project"))
         return credentials.describe()
 
 
@@ -49,7 +42,7 @@ class Login(ApiView):
 class Logout(ApiView):
     url_regex = r"^auth/logout/$"
 
-    @ajax(login_required=False, parse_body=False)
+    @ajax("logout", login_required=False, parse_body=False)
     def post(self, request):
         """Revoke the token at Keystone and end the session. 204 either way."""
         token = request.headers.get("X-Auth-Token")
@@ -63,7 +56,7 @@ class Logout(ApiView):
 class Projects(ApiView):
     url_regex = r"^auth/projects/$"
 
-    @ajax(parse_body=False)
+    @ajax("projects", parse_body=False)
     def get(self, request):
         """The projects the caller's user may switch to, and the current one."""
         return {"items": auth.projects(request.credentials),
@@ -74,13 +67,8 @@ class Projects(ApiView):
 class SwitchProject(ApiView):
     url_regex = r"^auth/switch/$"
 
-    @ajax(data_required=True)
+    @ajax("switchProject", data_required=True)
     def post(self, request):
         """Re-scope the session to ``{"project": "<id or name>"}``, no password."""
-        unknown = sorted(set(request.DATA) - {"project"})
-        if unknown:
-            raise BadInput(unknown[0], "is not a field here (only project)")
-        if not request.DATA.get("project"):
-            raise BadInput("project", "is required")
-        project = params.as_text("project", request.DATA["project"])
+        project = request.DATA["project"]
         return auth.switch_project(request, request.credentials, project).describe()

@@ -10,7 +10,7 @@ import contextlib
 import json
 
 from . import glance as api
-from . import params, uploads
+from . import contract, params, uploads
 from .conf import settings
 from .errors import ApiError, BadInput
 
@@ -45,17 +45,14 @@ def create_from_json(glance, data):
         return create_from_url(glance, attrs, data), None
     if source_type == "file-direct":
         return create_for_direct_upload(glance, attrs)
-    if source_type not in (None, "", "url"):
-        raise BadInput("source_type", f"{source_type!r} is not url or file-direct "
-                                      "(upload files with POST multipart/form-data)")
     return api.image_create(glance, attrs), None
 
 
 def create_from_url(glance, attrs, data):
-    url = data.get("image_url")
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+    url = data["image_url"]
+    if not url.startswith(("http://", "https://")):
         raise BadInput("image_url", "must be an http:// or https:// URL")
-    import_data = params.as_bool("import_data", data.get("import_data", False))
+    import_data = data.get("import_data", False)
     if not import_data and not settings.IMAGES_ALLOW_LOCATION:
         raise ApiError(403, "Images from a location URL are disabled here "
                             "(IMAGES_ALLOW_LOCATION); send import_data: true to have "
@@ -115,10 +112,14 @@ def create_with_upload(glance, request):
 
 
 def multipart_fields(fields):
-    """Form fields, with Horizon's ``$$originalJSON`` restoring their types."""
+    """Form fields, read as createImage's body (openapi.json) and checked as
+    it is; Horizon's ``$$originalJSON`` restores their types."""
+    declared = contract.operation("createImage")
     original = fields.get("$$originalJSON")
     if original is None:
-        return dict(fields)
+        # source_type says which kind of create this is (file-legacy): this one.
+        return declared.check_text_fields(
+            {name: value for name, value in fields.items() if name != "source_type"})
     try:
         data = json.loads(original)
     except ValueError:
@@ -126,4 +127,6 @@ def multipart_fields(fields):
     if not isinstance(data, dict):
         raise BadInput("$$originalJSON", "must be a JSON object")
     data.pop("data", None)  # the browser's File object, serialised as {}
+    data.pop("source_type", None)
+    declared.check_body(data)
     return data

@@ -22,7 +22,7 @@ from django.urls import re_path
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from . import auth, backend
+from . import auth, backend, contract
 from .errors import ApiError, BadInput, LoginRequired, from_client_error
 
 LOG = logging.getLogger(__name__)
@@ -155,13 +155,19 @@ def parse_json_body(request, required):
     return data
 
 
-def ajax(login_required=True, browser_checks=True, data_required=False, parse_body=True):
-    """Wrap a view method: auth, browser checks, JSON body, response and error
-    mapping. Each protection is declared on its own: ``login_required`` (401
-    without credentials) and ``browser_checks`` (a caller without X-Auth-Token,
-    i.e. one whose cookies act for it, must be our XHR with the CSRF token)."""
+def ajax(operation, login_required=True, browser_checks=True, data_required=False,
+         parse_body=True):
+    """Wrap a view method: auth, browser checks, JSON body, the checks
+    ``operation`` (its operationId in openapi.json) declares for its path,
+    query and body, response and error mapping. Each protection is declared
+    on its own: ``login_required`` (401 without credentials) and
+    ``browser_checks`` (a caller without X-Auth-Token, i.e. one whose cookies
+    act for it, must be our XHR with the CSRF token)."""
+    declared = contract.operation(operation)
 
     def decorator(method):
+        method.operation_id = operation
+
         @functools.wraps(method)
         def wrapper(self, request, *args, **kwargs):
             # Mounted without this app's middleware (inside Horizon), the
@@ -181,8 +187,12 @@ def ajax(login_required=True, browser_checks=True, data_required=False, parse_bo
                     request.credentials = authenticate(request, self.session_login)
                 if browser_checks and "X-Auth-Token" not in request.headers:
                     check_browser_request(request)
+                declared.check_path(kwargs)
+                declared.check_query(request.GET)
                 if parse_body:
                     request.DATA = parse_json_body(request, data_required)
+                    if request.body:
+                        declared.check_body(request.DATA)
                 result = method(self, request, *args, **kwargs)
             except RequestDataTooBig:
                 return error_response(ApiError(413, "The request body is too large."))

@@ -2,16 +2,15 @@
 over the glance wrapper."""
 
 import urllib.parse
-from pathlib import Path
 
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import get_script_prefix
 from django.utils.http import content_disposition_header
 
 from . import glance as api
-from . import creation, discovery, params, uploads
+from . import contract, creation, discovery, params, uploads
 from .conf import page_size
-from .errors import ApiError, BadInput
+from .errors import ApiError
 from .rest import ApiView, CreatedResponse, ajax, register
 
 
@@ -28,7 +27,7 @@ def page_body(items, has_more, has_prev):
 class Version(ApiView):
     url_regex = r"^glance/version/$"
 
-    @ajax()
+    @ajax("version")
     def get(self, request):
         """The Glance API major version this API speaks."""
         return {"version": "2"}
@@ -38,19 +37,19 @@ class Version(ApiView):
 class Image(ApiView):
     url_regex = r"^glance/images/(?P<image_id>[^/]+|default)/$"
 
-    @ajax()
+    @ajax("getImage")
     def get(self, request, image_id):
         """One image, extended attributes included."""
         return api.image_get(api.Glance(request.credentials), image_id)
 
-    @ajax(data_required=True)
+    @ajax("updateImage", data_required=True)
     def patch(self, request, image_id):
         """Update the fields present in the body; others stay as they are."""
         glance = api.Glance(request.credentials)
         attrs = params.image_attributes(request.DATA, glance.schema(), creating=False)
         api.image_update(glance, image_id, attrs)
 
-    @ajax()
+    @ajax("deleteImage")
     def delete(self, request, image_id):
         api.image_delete(api.Glance(request.credentials), image_id)
 
@@ -59,12 +58,12 @@ class Image(ApiView):
 class ImageProperties(ApiView):
     url_regex = r"^glance/images/(?P<image_id>[^/]+)/properties/$"
 
-    @ajax()
+    @ajax("getImageProperties")
     def get(self, request, image_id):
         """The image's custom properties only."""
         return api.image_get(api.Glance(request.credentials), image_id)["properties"]
 
-    @ajax(data_required=True)
+    @ajax("updateImageProperties", data_required=True)
     def patch(self, request, image_id):
         """``{"updated": {...}, "removed": [...]}``; 204 on success."""
         glance = api.Glance(request.credentials)
@@ -73,27 +72,35 @@ class ImageProperties(ApiView):
 
 
 @register
-class ImageActions(ApiView):
-    url_regex = (r"^glance/images/(?P<image_id>[^/]+)/actions/"
-                 r"(?P<action>deactivate|reactivate)/$")
+class ImageDeactivate(ApiView):
+    url_regex = r"^glance/images/(?P<image_id>[^/]+)/actions/deactivate/$"
 
-    @ajax(parse_body=False)  # no body: whatever a client sends along is ignored
-    def post(self, request, image_id, action):
-        api.image_action(api.Glance(request.credentials), image_id, action)
+    @ajax("deactivateImage", parse_body=False)  # no body: whatever is sent is ignored
+    def post(self, request, image_id):
+        api.image_action(api.Glance(request.credentials), image_id, "deactivate")
+
+
+@register
+class ImageReactivate(ApiView):
+    url_regex = r"^glance/images/(?P<image_id>[^/]+)/actions/reactivate/$"
+
+    @ajax("reactivateImage", parse_body=False)
+    def post(self, request, image_id):
+        api.image_action(api.Glance(request.credentials), image_id, "reactivate")
 
 
 @register
 class Images(ApiView):
     url_regex = r"^glance/images/$"
 
-    @ajax()
+    @ajax("listImages")
     def get(self, request):
         """A page of images: ``{"items", "has_more_data", "has_prev_data"}``."""
         filters, options = params.image_listing(request.GET)
         options["page_size"] = page_size(request)
         return page_body(*api.image_list(api.Glance(request.credentials), filters, options))
 
-    @ajax(data_required=True)
+    @ajax("createImage", data_required=True)
     def put(self, request):
         """Create an image from JSON: no data yet, from a URL, or for a direct upload."""
         glance = api.Glance(request.credentials)
@@ -105,7 +112,7 @@ class Images(ApiView):
             request.upload_handlers = [uploads.LeaveBodyUnread(request)]
         return super().dispatch(request, *args, **kwargs)
 
-    @ajax(parse_body=False)
+    @ajax("uploadImage", parse_body=False)
     def post(self, request):
         """Create an image and stream its data from multipart/form-data
         (Horizon's legacy mode); 201 only once Glance holds the data."""
@@ -118,30 +125,27 @@ class ImageData(ApiView):
     # curl -T FILE appends the file's name to a URL ending in "/": allowed, ignored.
     url_regex = r"^glance/images/(?P<image_id>[^/]+)/data(?:/[^/]+)?/$"
 
-    @ajax(parse_body=False)
+    @ajax("uploadImageData", parse_body=False)
     def put(self, request, image_id):
         """Stream an application/octet-stream body (Content-Length or chunked)
         into the image (``?store=<id>``: into that store). On failure Glance
         leaves the image queued, without data."""
-        store = params.store_query(request.GET)
+        store = request.GET.get("store")
         chunks, size = streamed_body(request)
         api.image_upload(api.Glance(request.credentials), image_id, chunks, size=size, store=store)
 
-    @ajax(parse_body=False)
+    @ajax("downloadImage", parse_body=False)
     def get(self, request, image_id):
         """The image's data, streamed, with its name, size and hashes; a
         ``Range: bytes=...`` gets 206 with that part (resumed downloads)."""
         glance = api.Glance(request.credentials)
         image = api.image_get_raw(glance, image_id)
-        wanted = request.headers.get("Range")
-        if wanted is not None and image.get("size") is None:
+        # A Range that is not one byte range is ignored (RFC 9110, 14.2).
+        byte_range = params.byte_range(request.headers.get("Range", ""))
+        if byte_range is not None and image.get("size") is None:
             # No data to take a part of (Glance 33 answers such a range with 500).
             return HttpResponse(status=204)
-        if wanted is not None:
-            byte_range = params.byte_range(wanted)
-            if byte_range is None:
-                raise ApiError(416, "Range: send one range, bytes=first-last, bytes=first- "
-                                    "or bytes=-suffix.")
+        if byte_range is not None:
             data = api.image_download_range(glance, image_id, byte_range)
             if data is None:
                 return HttpResponse(status=204)
@@ -180,7 +184,7 @@ def streamed_body(request):
 class ImageStage(ApiView):
     url_regex = r"^glance/images/(?P<image_id>[^/]+)/stage(?:/[^/]+)?/$"
 
-    @ajax(parse_body=False)
+    @ajax("stageImageData", parse_body=False)
     def put(self, request, image_id):
         """Stream the data into Glance's staging area, for a glance-direct import."""
         chunks, size = streamed_body(request)
@@ -191,7 +195,7 @@ class ImageStage(ApiView):
 class ImageImport(ApiView):
     url_regex = r"^glance/images/(?P<image_id>[^/]+)/import/$"
 
-    @ajax(data_required=True)
+    @ajax("importImage", data_required=True)
     def post(self, request, image_id):
         """Start an import by one of the cloud's methods; 202, Glance works on
         in the background (see the image's tasks/)."""
@@ -202,20 +206,19 @@ class ImageImport(ApiView):
 
 @register
 class ImageStore(ApiView):
-    url_regex = r"^glance/images/(?P<image_id>[^/]+)/stores/(?P<store>[^/]+)/$"
+    url_regex = r"^glance/images/(?P<image_id>[^/]+)/stores/(?P<store_id>[^/]+)/$"
 
-    @ajax(parse_body=False)
-    def delete(self, request, image_id, store):
+    @ajax("deleteImageFromStore", parse_body=False)
+    def delete(self, request, image_id, store_id):
         """Remove the image's data from one store (it stays in the others)."""
-        api.image_delete_from_store(api.Glance(request.credentials), image_id,
-                                    params.name_segment("store", store))
+        api.image_delete_from_store(api.Glance(request.credentials), image_id, store_id)
 
 
 @register
 class ImageTasks(ApiView):
     url_regex = r"^glance/images/(?P<image_id>[^/]+)/tasks/$"
 
-    @ajax()
+    @ajax("listImageTasks")
     def get(self, request, image_id):
         """The image's tasks (imports), newest first."""
         return {"items": api.image_tasks(api.Glance(request.credentials), image_id)}
@@ -225,15 +228,15 @@ class ImageTasks(ApiView):
 class ImageMembers(ApiView):
     url_regex = r"^glance/images/(?P<image_id>[^/]+)/members/$"
 
-    @ajax()
+    @ajax("listImageMembers")
     def get(self, request, image_id):
         """The projects the image is shared with, and their answers."""
         return {"items": api.member_list(api.Glance(request.credentials), image_id)}
 
-    @ajax(data_required=True)
+    @ajax("addImageMember", data_required=True)
     def post(self, request, image_id):
         """Share with ``{"member": "<project id>"}``; 201 with the member."""
-        member = params.member_id(request.DATA)
+        member = request.DATA["member"]
         body = api.member_add(api.Glance(request.credentials), image_id, member)
         return CreatedResponse(
             f"{image_location(image_id)}members/{urllib.parse.quote(member, safe='')}/", body)
@@ -241,40 +244,37 @@ class ImageMembers(ApiView):
 
 @register
 class ImageMember(ApiView):
-    url_regex = r"^glance/images/(?P<image_id>[^/]+)/members/(?P<member>[^/]+)/$"
+    url_regex = r"^glance/images/(?P<image_id>[^/]+)/members/(?P<member_id>[^/]+)/$"
 
-    @ajax(data_required=True)
-    def put(self, request, image_id, member):
+    @ajax("updateImageMember", data_required=True)
+    def put(self, request, image_id, member_id):
         """The member project's answer: ``{"status": "accepted"|"rejected"|"pending"}``."""
-        return api.member_update(api.Glance(request.credentials), image_id,
-                                 params.name_segment("member", member),
-                                 params.member_status(request.DATA))
+        return api.member_update(api.Glance(request.credentials), image_id, member_id,
+                                 request.DATA["status"])
 
-    @ajax(parse_body=False)
-    def delete(self, request, image_id, member):
-        api.member_delete(api.Glance(request.credentials), image_id,
-                          params.name_segment("member", member))
+    @ajax("removeImageMember", parse_body=False)
+    def delete(self, request, image_id, member_id):
+        api.member_delete(api.Glance(request.credentials), image_id, member_id)
 
 
 @register
 class ImageTag(ApiView):
     url_regex = r"^glance/images/(?P<image_id>[^/]+)/tags/(?P<tag>[^/]+)/$"
 
-    @ajax(parse_body=False)
+    @ajax("addImageTag", parse_body=False)
     def put(self, request, image_id, tag):
-        api.tag_add(api.Glance(request.credentials), image_id, params.name_segment("tag", tag))
+        api.tag_add(api.Glance(request.credentials), image_id, tag)
 
-    @ajax(parse_body=False)
+    @ajax("removeImageTag", parse_body=False)
     def delete(self, request, image_id, tag):
-        api.tag_delete(api.Glance(request.credentials), image_id,
-                       params.name_segment("tag", tag))
+        api.tag_delete(api.Glance(request.credentials), image_id, tag)
 
 
 @register
 class Info(ApiView):
     url_regex = r"^glance/info/$"
 
-    @ajax()
+    @ajax("getInfo")
     def get(self, request):
         """What this cloud's Glance offers a create form."""
         return discovery.cloud_info(api.Glance(request.credentials))
@@ -284,7 +284,7 @@ class Info(ApiView):
 class InfoUsage(ApiView):
     url_regex = r"^glance/info/usage/$"
 
-    @ajax()
+    @ajax("getUsage")
     def get(self, request):
         """Glance's quota usage of the caller's project."""
         return discovery.usage(api.Glance(request.credentials))
@@ -300,7 +300,7 @@ def created(glance, image, extra=None):
 class MetadefsNamespaces(ApiView):
     url_regex = r"^glance/metadefs/namespaces/$"
 
-    @ajax()
+    @ajax("listNamespaces")
     def get(self, request):
         """Full namespaces, properties prefixed for ``resource_type`` if given."""
         filters, options, resource_type, target = params.namespace_listing(request.GET)
@@ -313,17 +313,10 @@ class MetadefsNamespaces(ApiView):
 class MetadefsNamespace(ApiView):
     url_regex = r"^glance/metadefs/namespaces/(?P<namespace>[^/]+)/$"
 
-    @ajax()
+    @ajax("getNamespace")
     def get(self, request, namespace):
         """One full namespace, properties prefixed for ``resource_type`` if given."""
-        unknown = sorted(set(request.GET) - {"resource_type"})
-        if unknown:
-            raise BadInput(unknown[0], "is not a parameter here (only resource_type)")
         resource_type = request.GET.get("resource_type") or None
-        if resource_type is not None:
-            params.as_text("resource_type", resource_type, max_length=255)
-        # Glance keeps namespace names in 80 characters.
-        namespace = params.name_segment("namespace", namespace, max_length=80)
         return api.metadefs_namespace(api.Glance(request.credentials), namespace, resource_type)
 
 
@@ -332,19 +325,16 @@ class MetadefsResourceTypes(ApiView):
     # Horizon's documentation also gives it as /api/glance/resourcetypes/.
     url_regex = r"^glance/(?:metadefs/)?resourcetypes/$"
 
-    @ajax()
+    @ajax("listResourceTypes")
     def get(self, request):
         return {"items": api.metadefs_resource_types(api.Glance(request.credentials))}
-
-
-OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 
 
 @register
 class OpenApi(ApiView):
     url_regex = r"^glance/openapi\.json/$"
 
-    @ajax(login_required=False, browser_checks=False, parse_body=False)
+    @ajax("openapi", login_required=False, browser_checks=False, parse_body=False)
     def get(self, request):
         """This API's OpenAPI 3 description (public: it holds no data)."""
-        return HttpResponse(OPENAPI_PATH.read_bytes(), content_type="application/json")
+        return HttpResponse(contract.DOCUMENT_BYTES, content_type="application/json")

@@ -57,7 +57,7 @@ def port_in_use(port):
 def refuse_taken_port(name, port):
     if port_in_use(port):
         raise StackError(name, f"port {port} on {config.HOST} is already in use; stop what "
-                               f"holds it or set another port (README, 'Ports')")
+                               f"holds it or set another port (docs/stack.md, 'Ports')")
 
 
 def _die_with_parent():

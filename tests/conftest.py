@@ -1,9 +1,11 @@
-"""Shared fixtures: one isolated embedded stack per test run, and the API
-pointed at it."""
+"""Fixtures shared by the tiers that need the stack (tests/api, tests/browser):
+one isolated embedded stack per run, started when a test first asks for it,
+its users' tokens, and the API under gunicorn pointed at it. The unit tier
+(tests/unit) never asks for them."""
 
 import pytest
 
-from stack.testing import REGION, StackProcess
+from stack.testing import StackProcess
 
 
 @pytest.fixture(scope="session")
@@ -11,14 +13,6 @@ def stack(tmp_path_factory):
     running = StackProcess(tmp_path_factory.mktemp("stack") / "data", plain_glance=True).start()
     yield running
     running.stop()
-
-
-@pytest.fixture
-def api_settings(settings, stack):
-    """Point the API at the test stack."""
-    settings.OPENSTACK_KEYSTONE_URL = stack.keystone_url
-    settings.OPENSTACK_REGION = REGION
-    return settings
 
 
 @pytest.fixture(scope="session")
@@ -52,16 +46,6 @@ def two_projects_user(stack):
     admin.delete(f"{url}/users/{user['id']}")
 
 
-@pytest.fixture
-def api(api_settings, tokens, db):
-    """Django test clients calling the API as a stack user with X-Auth-Token."""
-    from django.test import Client
-
-    def client(user="demo"):
-        return Client(HTTP_X_AUTH_TOKEN=tokens(user))
-    return client
-
-
 @pytest.fixture(scope="session")
 def api_server(stack, tmp_path_factory):
     """The API under gunicorn (2 workers) against the test stack."""
@@ -90,27 +74,3 @@ def pytest_terminal_summary(terminalreporter):
     if tally.counts:
         terminalreporter.write_line("security tally: " + ", ".join(
             f"{name} {count}" for name, count in sorted(tally.counts.items())))
-
-
-CHROMIUM = "/usr/bin/chromium"
-# Debian's Chromium, as root, on a machine whose only network is loopback.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync",
-                 # The Horizon harness page is fulfilled by Playwright, not fetched
-                 # from the loopback server whose origin it has, so Chromium would
-                 # take it for a public page reaching into loopback (Glance).
-                 "--disable-features=LocalNetworkAccessChecks,"
-                 "BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessRespectPreflightResults"]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the whole run, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()

@@ -1,4 +1,4 @@
-"""Small helpers shared by the API tests."""
+"""Constants and small helpers shared by the tests."""
 
 import io
 import json
@@ -6,6 +6,8 @@ import threading
 import time
 import uuid
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+IMAGES = "/api/glance/images/"
 
 
 def browser_login(base_url, username, password):

@@ -1,4 +1,4 @@
-"""Counts the security tests report at the end of a run (README, Security)."""
+"""Counts the security tests report at the end of a run (docs/security.md)."""
 
 import collections
 

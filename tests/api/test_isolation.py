@@ -7,10 +7,9 @@ import uuid
 
 import pytest
 
-from tests.helpers import patch_json, unique
+from tests.helpers import IMAGES, patch_json, unique
 
 pytestmark = pytest.mark.stack
-IMAGES = "/api/glance/images/"
 
 
 @pytest.fixture(scope="module")

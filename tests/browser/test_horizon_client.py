@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from tests.helpers import FileServer, unique, wait_for_status
-from tests.horizon_page import log_in, open_page
+from tests.browser.horizon_page import log_in, open_page
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 

@@ -6,10 +6,9 @@ import json
 
 import pytest
 
-from tests.helpers import put_json, unique
+from tests.helpers import IMAGES, put_json, unique
 
 pytestmark = pytest.mark.stack
-IMAGES = "/api/glance/images/"
 
 
 def post_json(client, url, body):

@@ -11,10 +11,10 @@ from django.conf import settings
 from django.test import Client
 
 from tests import tally
-from tests.helpers import unique
+from tests.helpers import IMAGES, unique
 
 pytestmark = pytest.mark.stack
-IMAGES = "/api/glance/images/"
+
 NAMESPACES = "/api/glance/metadefs/namespaces/"
 IMAGE = "{image}"  # replaced by a real image id of demo's
 

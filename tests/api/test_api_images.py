@@ -6,10 +6,12 @@ import uuid
 import pytest
 from glanceclient import exc as glance_exc
 
-from tests.helpers import FileServer, make_image, patch_json, put_json, unique, wait_for_status
+from tests.helpers import (
+    IMAGES, FileServer, make_image, patch_json, put_json, unique, wait_for_status,
+)
 
 pytestmark = pytest.mark.stack
-IMAGES = "/api/glance/images/"
+
 KERNEL, RAMDISK = str(uuid.uuid4()), str(uuid.uuid4())
 
 
@@ -71,7 +73,7 @@ def test_create_maps_fields_and_properties(api, stack):
     answer = put_json(api(), IMAGES, {
         "name": name, "description": "a test", "disk_format": "docker", "container_format": "bare",
         "kernel": KERNEL, "ramdisk": RAMDISK, "architecture": "x86_64", "min_disk": 3,
-        "min_ram": "256", "visibility": "shared", "protected": False, "tags": ["t1", "t2"],
+        "min_ram": 256, "visibility": "shared", "protected": False, "tags": ["t1", "t2"],
         "is_public": True, "os_distro": "cirros",
     })
     assert answer.status_code == 201, answer.content
@@ -357,7 +359,7 @@ def test_an_image_read_can_be_sent_back_as_an_update(api, stack):
 def test_reads_cost_one_glance_call_and_no_keystone_call(api, api_settings, stack, settings):
     """The fast path (issue: performance): in steady state every read is one
     Glance call and no Keystone call, for token and session callers alike."""
-    from tests.test_api_auth import XHR, browser, login
+    from tests.api.test_api_auth import XHR, browser, login
 
     settings.BACKEND_CALLS_HEADER = True
     image_id = make_image(stack, name=unique(), a="1")

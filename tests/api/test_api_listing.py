@@ -4,10 +4,10 @@ import io
 
 import pytest
 
-from tests.helpers import unique
+from tests.helpers import IMAGES, unique
 
 pytestmark = pytest.mark.stack
-IMAGES = "/api/glance/images/"
+
 NAMESPACES = "/api/glance/metadefs/namespaces/"
 
 

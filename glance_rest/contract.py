@@ -1,0 +1,258 @@
+"""The API's contract, declared once: ``openapi.json``.
+
+Each request is checked against its operation's declaration there (path and
+query parameters, JSON body) with jsonschema, so every declared type, length,
+pattern, enum, required field and refused extra key is a check, and the
+document clients read cannot drift from what the API accepts. The direction
+(validate against the document, not generate it) keeps the document as the
+one reviewed text; this module adds only what a schema cannot say: the
+messages, each naming the field. Rules that need Glance (its image schema's
+formats, read-only attributes) stay in ``params``.
+"""
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+from jsonschema.exceptions import best_match
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+
+from .errors import BadInput
+
+DOCUMENT_PATH = Path(__file__).with_name("openapi.json")
+DOCUMENT_BYTES = DOCUMENT_PATH.read_bytes()
+DOCUMENT = json.loads(DOCUMENT_BYTES)
+_BASE = "urn:glance-rest:openapi.json"
+_REGISTRY = Registry().with_resource(_BASE, DRAFT202012.create_resource(DOCUMENT))
+
+# What a refused pattern means, in words (the document's patterns, by meaning).
+PATTERN_MESSAGES = {
+    "^[^\x00]*$": "must not contain NUL characters",
+    "^[\x01-\ud7ff\ue000-\uffff]*$":
+        "must not contain NUL or characters outside Unicode's basic plane",
+    "^[\t\n\r -~\xa0-\ud7ff\ue000-\uffff]*$":
+        "must not contain control characters (other than tab and newline) or "
+        "characters outside Unicode's basic plane",
+    "^[ -~\xa0-\ud7ff\ue000-\uffff]+$(?!\n)":
+        "must not contain control characters or characters outside Unicode's basic plane",
+    "^[ -.0-~\xa0-\ud7ff\ue000-\uffff]+$(?!\n)":
+        "must not contain '/', control characters or characters outside Unicode's basic plane",
+    "^https?://[ -~\xa0-\ud7ff\ue000-\uffff]*$(?!\n)": "must be an http:// or https:// URL",
+    "^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$":
+        "must be an image id (a UUID), or empty for none",
+}
+TYPE_WORDS = {"string": "a string", "integer": "a whole number", "number": "a number",
+              "boolean": "true or false", "object": "an object", "array": "a list",
+              "null": "null"}
+
+
+def _pointer(*parts):
+    return "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def _validator(*parts):
+    """A validator for the schema at this place in the document, its $refs
+    resolved in the document."""
+    schema = {"$ref": f"{_BASE}#/{_pointer(*parts)}"}
+    return jsonschema.Draft202012Validator(schema, registry=_REGISTRY)
+
+
+@dataclasses.dataclass
+class Operation:
+    """One operation's declared inputs, and the checks made from them."""
+
+    operation_id: str
+    path_parameters: dict  # name: validator
+    query_parameters: dict  # name: (schema, validator)
+    other_query_parameters: bool  # x-glance-filters: any other name is a Glance filter
+    body: dict  # media type: validator
+    body_schemas: dict  # media type: schema (properties read for form coercion)
+
+    def check_path(self, values):
+        for name, value in values.items():
+            validator = self.path_parameters.get(name)
+            if validator is not None:
+                _check(validator, value, name)
+
+    def check_query(self, query):
+        """Check a QueryDict; the last of repeated values counts, except for
+        Glance filters, which may repeat (``tag=a&tag=b``)."""
+        for name in query:
+            values = query.getlist(name)
+            if "\x00" in name or any("\x00" in value for value in values):
+                raise BadInput(name, "must not contain NUL characters")
+            if name in self.query_parameters:
+                schema, validator = self.query_parameters[name]
+                _check(validator, coerced(schema, values[-1]), name)
+            elif not self.other_query_parameters:
+                known = ", ".join(self.query_parameters) or "none"
+                raise BadInput(name, f"is not a parameter here (known: {known})")
+
+    def check_body(self, data, media_type="application/json"):
+        validator = self.body.get(media_type)
+        if validator is not None:
+            _check(validator, data, "body")
+
+    def check_text_fields(self, fields):
+        """Check fields sent as text (a multipart form) as the JSON body is
+        checked, each read as the type the body declares for it; returns
+        them typed."""
+        properties = self.body_schemas["application/json"].get("properties", {})
+        typed = {name: coerced(properties.get(name, {}), value)
+                 for name, value in fields.items()}
+        self.check_body(typed)
+        return typed
+
+
+def coerced(schema, text):
+    """A query or form value read as the type its schema declares (as
+    written when it is not that type: the check then says so)."""
+    types = schema.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    if not isinstance(text, str):
+        return text
+    if "integer" in types and re.fullmatch(r"\s*-?\d{1,30}\s*", text):
+        return int(text)
+    if "boolean" in types and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return text
+
+
+def _operations():
+    operations = {}
+    for path, item in DOCUMENT["paths"].items():
+        shared = item.get("parameters", [])
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            parameters = [*shared, *operation.get("parameters", [])]
+            places = {}
+            for index, parameter in enumerate(parameters):
+                at = (("paths", path, "parameters", index) if index < len(shared) else
+                      ("paths", path, method, "parameters", index - len(shared)))
+                places[(parameter["in"], parameter["name"])] = (parameter, at)
+            content = operation.get("requestBody", {}).get("content", {})
+            operations[operation["operationId"]] = Operation(
+                operation_id=operation["operationId"],
+                path_parameters={name: _validator(*at, "schema")
+                                 for (where, name), (_, at) in places.items() if where == "path"},
+                query_parameters={name: (parameter["schema"], _validator(*at, "schema"))
+                                  for (where, name), (parameter, at) in places.items()
+                                  if where == "query"},
+                other_query_parameters=operation.get("x-glance-filters", False),
+                body={media_type: _validator("paths", path, method, "requestBody", "content",
+                                             media_type, "schema")
+                      for media_type in content},
+                body_schemas={media_type: body["schema"] for media_type, body in content.items()},
+            )
+    return operations
+
+
+OPERATIONS = _operations()
+
+
+def operation(operation_id):
+    return OPERATIONS[operation_id]
+
+
+def body_fields(operation_id):
+    """The fields an operation's JSON body declares."""
+    return frozenset(OPERATIONS[operation_id].body_schemas["application/json"]["properties"])
+
+
+# --- messages -------------------------------------------------------------------
+def _check(validator, instance, root):
+    error = best_match(validator.iter_errors(instance), key=_relevance)
+    if error is not None:
+        raise _bad_input(error, root)
+
+
+def _relevance(error):
+    # Prefer the error about the value's own type over a deeper one.
+    return (-len(error.path), error.validator not in ("anyOf", "oneOf"))
+
+
+def _field(error, root):
+    names = [part for part in error.absolute_path if isinstance(part, str)]
+    return names[-1] if names else root
+
+
+def _bad_input(error, root):
+    keyword, expected, instance = error.validator, error.validator_value, error.instance
+    field = _field(error, root)
+    if "propertyNames" in error.absolute_schema_path:
+        return BadInput(str(instance)[:40] or "property", _property_name_problem(instance))
+    if keyword in ("anyOf", "oneOf"):
+        return _any_of(error, root)
+    if keyword == "required":
+        missing = next(name for name in expected if name not in instance)
+        return BadInput(missing, "is required")
+    if keyword == "additionalProperties" and expected is False:
+        declared = error.schema.get("properties", {})
+        extra = sorted(set(instance) - set(declared))
+        return BadInput(extra[0], "is not a field here (known: " + ", ".join(declared) + ")")
+    return BadInput(field, _problem(keyword, expected, instance, error.schema))
+
+
+def _problem(keyword, expected, instance, schema):
+    if keyword == "type":
+        types = [expected] if isinstance(expected, str) else expected
+        return f"must be {_either(types)}, not {_json_type(instance)}"
+    if keyword == "enum":
+        return f"{instance!r} is not one of {', '.join(str(value) for value in expected)}"
+    if keyword in ("minLength", "maxLength"):
+        low, high = schema.get("minLength", 0), schema.get("maxLength")
+        if high is None:
+            return "must not be empty" if low == 1 else f"must be at least {low} characters"
+        return f"must be at most {high} characters" if low == 0 else \
+            f"must be {low} to {high} characters"
+    if keyword == "pattern":
+        return PATTERN_MESSAGES.get(expected, f"does not match {expected}")
+    if keyword == "minimum":
+        return f"must be at least {expected}"
+    if keyword == "maximum":
+        return f"must be at most {expected}"
+    if keyword == "minItems":
+        return "must be a non-empty list" if expected == 1 else \
+            f"must have at least {expected} items"
+    return f"is not valid here ({keyword})"
+
+
+def _either(types):
+    words = [TYPE_WORDS[name] for name in dict.fromkeys(types)]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _json_type(value):
+    for name, kind in (("null", type(None)), ("boolean", bool), ("integer", int),
+                       ("number", float), ("string", str), ("list", list),
+                       ("object", dict)):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
+def _any_of(error, root):
+    """A value matching none of several choices: one message for a wrong
+    type ("a string or null"), else the closest choice's problem."""
+    choices = error.context
+    if all(choice.validator == "type" and not choice.relative_path for choice in choices):
+        types = []
+        for choice in choices:
+            expected = choice.validator_value
+            types += [expected] if isinstance(expected, str) else expected
+        return BadInput(_field(error, root),
+                        f"must be {_either(types)}, not {_json_type(error.instance)}")
+    # The choice whose type fits the value says what is wrong with it.
+    fitting = [choice for choice in choices if choice.validator != "type"]
+    return _bad_input(best_match(fitting or choices, key=_relevance), root)
+
+
+def _property_name_problem(name):
+    if not isinstance(name, str) or not 1 <= len(name) <= 255:
+        return "property names are 1 to 255 characters"
+    return ("property names must not contain control characters or characters outside "
+            "Unicode's basic plane")
