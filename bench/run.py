@@ -344,6 +344,43 @@ def data_bench(stack, server, token, mib):
 
 
 # --- main ----------------------------------------------------------------------------------
+def shortcuts_bench(server, session_headers, rounds=2000):
+    """What each speed shortcut of the session path saves per request, timed
+    in this process, interleaved, on the API server's own session row:
+    sessions.py's plain query (and its decode remembered per stored string)
+    against Django's database session store, and auth._load's remembered
+    AccessInfo against one rebuilt from the stored state."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+    os.environ.setdefault("GLANCE_REST_DEV", "1")
+    os.environ["GLANCE_REST_DB"] = server.env["GLANCE_REST_DB"]
+    import django
+
+    django.setup()
+    from django.contrib.sessions.backends import db
+
+    from glance_rest import auth, sessions
+
+    cookies = dict(part.split("=", 1) for part in session_headers["Cookie"].split("; "))
+    key = cookies["sessionid"]
+    state = sessions.SessionStore(key).load()[auth.SESSION_KEY]
+    pairs = {
+        "session_load": (lambda: sessions.SessionStore(key).load(),
+                         lambda: db.SessionStore(key).load()),
+        "access_info": (lambda: auth._load(state), lambda: auth._load.__wrapped__(state)),
+    }
+    result = {}
+    for name, (shortcut, plain) in pairs.items():
+        spent = {"shortcut": 0.0, "plain": 0.0}
+        for _ in range(rounds):
+            for label, func in (("shortcut", shortcut), ("plain", plain)):
+                started = time.perf_counter()
+                func()
+                spent[label] += time.perf_counter() - started
+        result[name] = {label: total / rounds * 1e6 for label, total in spent.items()}
+        result[name]["saved_us"] = result[name]["plain"] - result[name]["shortcut"]
+    return result
+
+
 def machine():
     return {"python": platform.python_version(), "cpus": os.cpu_count(),
             "platform": platform.platform(),
@@ -415,6 +452,13 @@ def main(argv=None):
                                      for o in (op, large_op)]}
                 for op, large_op in zip(small["operations"], large["operations"])
                 if op["operation"].startswith("list")}
+
+        if sizes:
+            print("Session-path shortcuts ...", flush=True)
+            report["shortcuts"] = shortcuts_bench(server, api_session.headers)
+            report["shortcuts"]["session_get_image_ms"] = next(
+                row["api_session"]["median_ms"] for row in report["catalogues"][0]["operations"]
+                if row["operation"] == "get image")
 
         if args.data_mib:
             print(f"Image data, {args.data_mib} MiB ...", flush=True)
@@ -490,6 +534,15 @@ def render(report):
             added = " / ".join(f"{ms:.1f}" for ms in v["api_added_ms"])
             lines.append(f"- {name}: API {v['api']:.2f}; direct {v['direct']:.2f}; "
                          f"added {added}")
+    if "shortcuts" in report:
+        sc = report["shortcuts"]
+        lines.append(
+            f"Session-path shortcuts, per request (a session GET image takes "
+            f"{sc['session_get_image_ms']:.1f} ms): sessions.py's plain query "
+            f"{sc['session_load']['shortcut']:.0f} us vs Django's store "
+            f"{sc['session_load']['plain']:.0f} us; remembered AccessInfo "
+            f"{sc['access_info']['shortcut']:.1f} us vs rebuilt "
+            f"{sc['access_info']['plain']:.0f} us")
     if "data" in report:
         d = report["data"]
         lines.append(

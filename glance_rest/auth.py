@@ -47,18 +47,16 @@ class Credentials:
     """The caller's token and catalog, how they were presented, and the
     region whose endpoints it uses."""
 
-    def __init__(self, access_info, via_session, region=None):
+    def __init__(self, access_info, via_session, region=None, token_key=None):
         self.access = access_info
         self.via_session = via_session
         self.region = region or settings.OPENSTACK_REGION
+        # What cache keys name the token by (every Glance call looks up its endpoint).
+        self.token_key = token_key or _token_key(access_info.auth_token)
 
     @property
     def token(self):
         return self.access.auth_token
-
-    @functools.cached_property
-    def token_key(self):
-        return _token_key(self.token)
 
     def endpoint(self, service_type, interface):
         """A catalog URL in the caller's region: ``interface``, else
@@ -297,6 +295,4 @@ def token_credentials(token):
             raise LoginRequired("The X-Auth-Token is expired or about to expire.")
         if settings.TOKEN_CACHE_SECONDS:
             token_cache.put(key, body, access_info)
-    credentials = Credentials(access_info, via_session=False)
-    credentials.token_key = key  # already computed: no second hash per request
-    return credentials
+    return Credentials(access_info, via_session=False, token_key=key)

@@ -17,9 +17,9 @@ from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from .conf import settings
+from .errors import GlanceError
 
-# Per API request: {"glance": n, "keystone": n, "glance_request_id": str,
-# "glance_error_status": the last error status Glance answered, or None}.
+# Per API request: {"glance": n, "keystone": n, "glance_request_id": str}.
 calls = contextvars.ContextVar("glance_rest_backend_calls", default=None)
 
 
@@ -29,17 +29,17 @@ def _count_keystone(response, *args, **kwargs):
         tally["keystone"] += 1
 
 
-def _count_glance(response, *args, **kwargs):
+def _on_glance_response(response, *args, **kwargs):
+    """Count the call; raise GlanceError for an error answer, before
+    glanceclient turns it into an exception without its status."""
     tally = calls.get()
     if tally is not None:
         tally["glance"] += 1
         request_id = response.headers.get("x-openstack-request-id")
         if request_id:
             tally["glance_request_id"] = request_id
-        if response.status_code >= 400:
-            # glanceclient raises a bare HTTPException for statuses it has no
-            # class for (415, 416, 410, ...): errors.py reads the status here.
-            tally["glance_error_status"] = response.status_code
+    if response.status_code >= 400:
+        raise GlanceError.from_response(response)
 
 
 @contextlib.contextmanager
@@ -50,18 +50,12 @@ def counting():
     if tally is not None:
         yield tally
         return
-    tally = {"glance": 0, "keystone": 0, "glance_request_id": None, "glance_error_status": None}
+    tally = {"glance": 0, "keystone": 0, "glance_request_id": None}
     reset = calls.set(tally)
     try:
         yield tally
     finally:
         calls.reset(reset)
-
-
-def glance_error_status():
-    """The status of this request's last Glance error answer (None if none)."""
-    tally = calls.get()
-    return tally.get("glance_error_status") if tally else None
 
 
 def verify():
@@ -101,15 +95,19 @@ def _pooled_session(count_hook):
 
 
 keystone_http = _pooled_session(_count_keystone)
-glance_http = _pooled_session(_count_glance)
+glance_http = _pooled_session(_on_glance_response)
 
 
-def glance_client(endpoint, token):
-    """python-glanceclient's v2 client for ``endpoint`` (unversioned), calling
-    Glance with the caller's own token over the shared Glance pool."""
+def glance_session(endpoint, token):
+    """A keystoneauth1 session calling Glance at ``endpoint`` with the
+    caller's own token, over the shared Glance pool."""
     auth = token_endpoint.Token(endpoint, token)
-    session = ks_session.Session(auth=auth, session=glance_http, verify=verify(),
-                                 timeout=settings.OPENSTACK_TIMEOUT)
+    return ks_session.Session(auth=auth, session=glance_http, verify=verify(),
+                              timeout=settings.OPENSTACK_TIMEOUT)
+
+
+def glance_client(endpoint, session):
+    """python-glanceclient's v2 client for ``endpoint`` (unversioned) on ``session``."""
     return glanceclient.Client("2", endpoint=endpoint, session=session)
 
 

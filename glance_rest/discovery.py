@@ -10,11 +10,11 @@ INFO_CACHE_SECONDS (side by side, through Django's cache), never per request.
 from concurrent.futures import ThreadPoolExecutor
 
 from django.core.cache import cache
-from glanceclient import exc as glance_exc
 
 from . import backend
 from .caching import cache_key
 from .conf import settings
+from .errors import GlanceError
 
 _pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="discovery")
 
@@ -26,20 +26,26 @@ def _version(glance):
     return current[0] if current else None
 
 
-def _import_methods(glance):
+def _unless_absent(call):
+    """``call()``, or None where this Glance answers 404 (it lacks the API)."""
     try:
-        body = glance.client.images.get_import_info()
-    except glance_exc.HTTPNotFound:  # a Glance without interoperable import
-        return []
-    return list(body.get("import-methods", {}).get("value", []))
+        return call()
+    except GlanceError as error:
+        if error.status == 404:
+            return None
+        raise
+
+
+def _import_methods(glance):
+    # None: a Glance without interoperable import.
+    body = _unless_absent(glance.client.images.get_import_info)
+    return list(body.get("import-methods", {}).get("value", [])) if body else []
 
 
 def _stores(glance):
-    try:
-        body = glance.client.images.get_stores_info()
-    except glance_exc.HTTPNotFound:  # a single-store cloud
-        return []
-    return target_stores(body)
+    # None: a single-store cloud.
+    body = _unless_absent(glance.client.images.get_stores_info)
+    return target_stores(body) if body else []
 
 
 def target_stores(body):

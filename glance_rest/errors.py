@@ -89,13 +89,31 @@ def glance_message(content_type, content):
     return " ".join(lines) or "Glance refused the request."
 
 
-def from_client_error(error, glance_status=None):
-    """Translate a python-glanceclient or keystoneauth1 error; None if unknown.
-    ``glance_status`` is the status Glance answered, for glanceclient's bare
-    HTTPException (it has classes for some statuses only)."""
-    if isinstance(error, glance_exc.HTTPException):
-        status = error.code if isinstance(error.code, int) else (glance_status or 502)
-        message = glance_message("text/plain", (error.details or "").encode())
+class GlanceError(Exception):
+    """An error answer from Glance: its status and Glance's own words.
+
+    backend raises it from the Glance session's response hook for every
+    answer of 400 or more, so the status travels on the exception to where it
+    is translated (glanceclient's exceptions lose it for the statuses it has
+    no class for: 410, 416, 502, 504...).
+    """
+
+    def __init__(self, status, message):
+        super().__init__(f"Glance answered {status}: {message}")
+        self.status = status
+        self.message = message
+
+    @classmethod
+    def from_response(cls, response):
+        return cls(response.status_code,
+                   glance_message(response.headers.get("Content-Type"), response.content))
+
+
+def from_client_error(error):
+    """Translate a Glance answer, a python-glanceclient or a keystoneauth1
+    error; None if unknown."""
+    if isinstance(error, GlanceError):
+        status, message = error.status, error.message
         if status == 401:
             return LoginExpired()
         if status in PASSED_THROUGH:

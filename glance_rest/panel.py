@@ -1,4 +1,5 @@
-"""The images panel at ``/``: one HTML page, its script and its style sheet.
+"""The images panel at ``/``: one HTML page, its script (ES modules) and its
+style sheet.
 
 The panel is a client of the documented API and nothing else: it logs in
 through /api/auth/, then calls /api/glance/ with the session cookie, the CSRF
@@ -18,10 +19,12 @@ from .errors import ApiError
 from .rest import error_response
 
 FILES = Path(__file__).resolve().parent / "panel_files"
+SCRIPT_MODULES = ("main.js", "api.js", "state.js", "ui.js", "list.js", "create.js", "detail.js")
 CONTENT_TYPES = {
     "index.html": "text/html; charset=utf-8",
-    "panel.js": "text/javascript; charset=utf-8",
     "panel.css": "text/css; charset=utf-8",
+    # The script: ES modules, main.js importing the others (no build step).
+    **{name: "text/javascript; charset=utf-8" for name in SCRIPT_MODULES},
 }
 # Only this origin; no inline script or style, no plugins, no framing.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; "

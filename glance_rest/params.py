@@ -65,8 +65,8 @@ class Listing:
 
 
 IMAGES = Listing("created_at", "desc")
-NAMESPACES = Listing("namespace", "asc", Listing.keywords | {"resource_type",
-                                                            "properties_target"})
+NAMESPACES = Listing("namespace", "asc",
+                     Listing.keywords | {"resource_type", "properties_target"})
 # Page sizes are the API's to set (API_RESULT_PAGE_SIZE, API_RESULT_LIMIT).
 RESERVED_FILTERS = ("limit", "page_size")
 

@@ -199,7 +199,7 @@ def ajax(operation, login_required=True, browser_checks=True, data_required=Fals
             except ApiError as error:
                 return _failed(request, error)
             except Exception as exc:  # noqa: BLE001 - mapped or logged, never shown
-                error = from_client_error(exc, backend.glance_error_status())
+                error = from_client_error(exc)
                 if error is None:
                     # The id of the log line and of the X-Request-Id header.
                     LOG.exception("Unexpected error, request id %s", request.request_id)

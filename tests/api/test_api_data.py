@@ -134,13 +134,14 @@ def test_download_of_image_without_data(api_server, tokens, stack):
     assert missing.status_code == 404 and missing.json()["error"]["message"]
 
 
-def send_partially(api_server, path, headers, first_bytes):
-    """Send a request's headers and the start of its body, then hang up."""
+def send_partially(api_server, path, headers, first_bytes, until):
+    """Send a request's headers and the start of its body; once ``until()``
+    holds (the upload has reached Glance), hang up."""
     with socket.create_connection(("127.0.0.1", api_server.port)) as sock:
         lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         head = f"{path}\r\nHost: 127.0.0.1\r\n" + lines
         sock.sendall(head.encode() + b"\r\n" + first_bytes)
-        time.sleep(1.0)
+        assert wait_for(until), "the upload never reached Glance"
 
 
 def wait_for(predicate, timeout=30):
@@ -156,10 +157,14 @@ def test_aborted_multipart_upload_leaves_nothing(api_server, tokens, stack):
     name = unique("aborted")
     boundary = uuid.uuid4().hex
     head, tail = multipart_body({"name": name, "disk_format": "raw"}, b"", boundary)
+    glance = stack.glance("demo")
+
+    def saving():
+        return [image.status for image in glance.images.list(filters={"name": name})] == ["saving"]
     send_partially(api_server, "POST /api/glance/images/ HTTP/1.1", {
         "X-Auth-Token": tokens("demo"), "Content-Type": f"multipart/form-data; boundary={boundary}",
-        "Content-Length": str(len(head) + 20 * MB + len(tail))}, head + os.urandom(3 * MB))
-    glance = stack.glance("demo")
+        "Content-Length": str(len(head) + 20 * MB + len(tail))}, head + os.urandom(3 * MB),
+        until=saving)
     # Documented behaviour: the half-uploaded image is deleted.
     assert wait_for(lambda: not list(glance.images.list(filters={"name": name})))
     assert not list(api_server.tmpdir.iterdir())
@@ -174,7 +179,8 @@ def test_aborted_raw_upload_leaves_image_queued(api_server, tokens, stack):
     image_id = glance.images.create(name=unique(), disk_format="raw", container_format="bare").id
     send_partially(api_server, f"PUT /api/glance/images/{image_id}/data/ HTTP/1.1", {
         "X-Auth-Token": tokens("demo"), "Content-Type": "application/octet-stream",
-        "Content-Length": str(20 * MB)}, os.urandom(3 * MB))
+        "Content-Length": str(20 * MB)}, os.urandom(3 * MB),
+        until=lambda: glance.images.get(image_id).status == "saving")
     assert wait_for(lambda: glance.images.get(image_id).status == "queued"
                     and not glance.images.get(image_id).size)
     assert not list(api_server.tmpdir.iterdir())

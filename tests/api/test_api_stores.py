@@ -192,6 +192,6 @@ def test_one_namespace_for_a_resource_type(api):
     flavor = api().get(base + "?resource_type=OS::Nova::Flavor").json()
     assert image["namespace"] == "OS::Compute::Libvirt"
     assert image["properties"] and all(k.startswith("hw_") for k in image["properties"])
-    assert all(k.startswith("hw:") for k in flavor["properties"])
+    assert flavor["properties"] and all(k.startswith("hw:") for k in flavor["properties"])
     missing = api().get("/api/glance/metadefs/namespaces/No::Such::Namespace/")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"

@@ -26,7 +26,7 @@ SCRIPT = textwrap.dedent("""
     client = Client(HTTP_X_AUTH_TOKEN=os.environ["TOKEN"])
     images = client.get("/api/glance/images/")
     document = client.get("/api/glance/openapi.json")
-    panel = [client.get(p).status_code for p in ("/", "/panel/panel.js", "/panel/panel.css")]
+    panel = [client.get(p).status_code for p in ("/", "/panel/main.js", "/panel/panel.css")]
     try:
         import stack
         stack_installed = True

@@ -18,6 +18,7 @@ import requests
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
+from glance_rest.panel import SCRIPT_MODULES
 from stack.testing import ROOT, ApiServer
 from tests.helpers import FileServer, make_image, unique, wait_for_status
 
@@ -37,7 +38,7 @@ def panel_server(stack, tmp_path_factory):
     server.stop()
 
 
-PAGE_FILES = {"/", "/panel/panel.js", "/panel/panel.css"}
+PAGE_FILES = {"/", "/panel/panel.css", *(f"/panel/{name}" for name in SCRIPT_MODULES)}
 OPENAPI = json.loads((ROOT / "glance_rest" / "openapi.json").read_text())
 
 
@@ -153,7 +154,7 @@ def test_page_is_served_self_contained(panel_server):
     assert "csrftoken" in answer.cookies
     # Nothing from anywhere but this origin.
     assert not re.search(r'(src|href)="(https?:)?//', answer.text)
-    for asset in ("/panel/panel.js", "/panel/panel.css"):
+    for asset in ("/panel/main.js", "/panel/detail.js", "/panel/panel.css"):
         assert requests.get(panel_server.url + asset, timeout=30).status_code == 200
     assert requests.get(panel_server.url + "/panel/nothing.js", timeout=30).status_code == 404
 
@@ -402,9 +403,10 @@ def test_upload_shows_progress_to_100_and_the_image_becomes_active(panel, stack)
     fill_create_form(page, name)
     page.locator("#create-form").get_by_label("Store", exact=True).select_option("archive")
     page.evaluate("""() => {
+        const bar = document.getElementById("upload-progress");
         window.seenProgress = [];
-        new MutationObserver(() => seenProgress.push(Number($("upload-progress").value)))
-            .observe($("upload-progress"), {attributes: true});
+        new MutationObserver(() => seenProgress.push(Number(bar.value)))
+            .observe(bar, {attributes: true});
     }""")
     page.get_by_role("button", name="Create", exact=True).click()
     expect(page.locator("#detail-title")).to_have_text(name, timeout=60_000)

@@ -52,17 +52,17 @@ class _ClosesReusedConnections:
 def test_a_read_is_sent_again_when_glance_drops_a_reused_connection():
     from glanceclient import exc as g
 
-    from glance_rest.backend import glance_client
+    from glance_rest.glance import Glance
 
     server = _ClosesReusedConnections()
     try:
-        client = glance_client(f"http://127.0.0.1:{server.port}", "token")
+        glance = Glance.at(f"http://127.0.0.1:{server.port}", "token")
         for _ in range(3):
-            assert client.http_client.get("/v2/images")[1] == {"ok": True}
+            assert glance.get("/v2/images") == {"ok": True}
         assert server.answered == 3
         # A change is never sent twice: the dropped connection is an error.
         with pytest.raises(g.CommunicationError) as raised:
-            client.http_client.patch("/v2/images/x", data="[]")
+            glance.patch("/v2/images/x", "[]", "application/json")
         assert from_client_error(raised.value).status == 503
     finally:
         server.close()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from glance_rest.errors import from_client_error, glance_message
+from glance_rest.errors import GlanceError, from_client_error, glance_message
 
 
 # Bodies as Glance 33 sends them (curl against the stack).
@@ -28,16 +28,25 @@ def test_glance_message_is_cleaned(content_type, body, expected):
     assert glance_message(content_type, body) == expected
 
 
+@pytest.mark.parametrize("glance_status, status, code", [
+    (404, 404, "not_found"), (401, 401, "login_expired"), (409, 409, "conflict"),
+    # Statuses glanceclient has no exception class for travel on GlanceError.
+    (410, 410, "gone"), (415, 415, "unsupported_media_type"),
+    (416, 416, "range_not_satisfiable"),
+    (500, 502, "glance_failed"), (502, 502, "glance_failed"),
+    (503, 503, "glance_unavailable"), (504, 503, "glance_unavailable"),
+])
+def test_glance_answers_map_to_statuses(glance_status, status, code):
+    error = from_client_error(GlanceError(glance_status, "Glance's words"))
+    assert (error.status, error.code) == (status, code)
+    if code not in ("login_expired", "glance_failed", "glance_unavailable"):
+        assert error.message == "Glance's words"
+
+
 def test_backend_errors_map_to_statuses():
     from glanceclient import exc as g
     from keystoneauth1 import exceptions as k
 
-    assert from_client_error(g.HTTPNotFound("gone")).status == 404
-    assert from_client_error(g.HTTPUnauthorized("x")).code == "login_expired"
-    assert from_client_error(g.HTTPInternalServerError("x")).status == 502
-    assert from_client_error(g.HTTPServiceUnavailable("x")).status == 503
-    # glanceclient has no class for 415: the status Glance answered decides.
-    assert from_client_error(g.HTTPException("no match"), glance_status=415).status == 415
     assert from_client_error(g.CommunicationError("refused")).code == "glance_unavailable"
     assert from_client_error(g.InvalidEndpoint("timed out")).code == "glance_timeout"
     assert from_client_error(k.ConnectFailure("refused")).code == "keystone_unavailable"

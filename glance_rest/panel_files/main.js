@@ -1,0 +1,151 @@
+// The images panel: a client of the documented /api/ endpoints only. This
+// module logs in and out, follows the address to the view it names, and
+// wires the page's controls.
+import {ApiError, api} from "./api.js";
+import {cancelCreate, create, openCreate, showSource} from "./create.js";
+import {addMember, addPropertyRow, answerShare, changeTag, copyToStore, deleteImage,
+  describeSuggestion, download, imageAction, openDetail, refreshDetail, saveEdit,
+  saveProperties} from "./detail.js";
+import {deleteSelected, filter, openList, readListHash, selectAll, setScope, sortBy,
+  turnPage} from "./list.js";
+import {state} from "./state.js";
+import {$, FAILED, attempt, clearError, notice, showError, showLogin} from "./ui.js";
+
+async function showWho() {
+  $("who").hidden = false;
+  $("who-user").textContent = state.me.user.name;
+  $("who-project").textContent = state.me.project.name;
+  await showProjects();
+}
+
+// A menu of the user's projects, offered only when there is more than one.
+async function showProjects() {
+  let found = null;
+  try { found = await api("GET", "auth/projects/"); } catch (error) {
+    // Without the list the menu stays hidden; the page works on.
+    if (!(error instanceof ApiError)) throw error;
+  }
+  state.projectNames = Object.fromEntries(
+    (found ? found.items : [state.me.project]).map((project) => [project.id, project.name]));
+  const menu = $("project-menu");
+  menu.replaceChildren();
+  $("project-switch").hidden = !found || found.items.length < 2;
+  if (!found) return;
+  for (const project of found.items) {
+    const option = document.createElement("option");
+    option.value = project.id;
+    option.textContent = project.name;
+    option.selected = project.id === found.current;
+    menu.append(option);
+  }
+}
+
+async function switchProject() {
+  const me = await attempt(() => api("POST", "auth/switch/", {project: $("project-menu").value}));
+  if (me === FAILED) { await showProjects(); return; }
+  await enter(me, `Switched to project ${me.project.name}.`);
+}
+
+// After a login or a project switch: the list from its first page ("#/").
+async function enter(me, message) {
+  state.me = me;
+  await showWho();
+  notice(message);
+  if (location.hash !== "#/") location.hash = "#/"; else await route();
+}
+
+async function route() {
+  clearError();
+  if (!state.me) {
+    try { state.me = await api("GET", "auth/session/"); } catch (error) {
+      if (error.status === 401) { showLogin(); return; }
+      showError(error); return;
+    }
+    await showWho();
+  }
+  // In-page anchors (the skip link's #main) are not views.
+  if (location.hash && !location.hash.startsWith("#/")) return;
+  const [path, queryText = ""] = location.hash.replace(/^#\/?/, "").split("?");
+  const [where, id] = path.split("/");
+  if (where === "create") await openCreate();
+  // "#/image/<id>": the address this page gave images before.
+  else if ((where === "images" || where === "image") && id) await openDetail(decodeURIComponent(id));
+  else {
+    readListHash(queryText);
+    await openList();
+  }
+}
+
+async function logIn(event) {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const body = {username: form.get("username"), password: form.get("password"),
+                domain: form.get("domain")};
+  if (form.get("project")) body.project = form.get("project");
+  const me = await attempt(() => api("POST", "auth/login/", body));
+  $("login-password").value = "";
+  if (me === FAILED) return;
+  await enter(me, `Logged in as ${me.user.name}, project ${me.project.name}.`);
+}
+
+async function logOut() {
+  await attempt(() => api("POST", "auth/logout/"));
+  state.me = null;
+  notice("Logged out.");
+  showLogin();
+}
+
+function tabKeys(event) {
+  const tabs = [...document.querySelectorAll("#scopes [role=tab]")];
+  const at = tabs.indexOf(event.target);
+  const step = {ArrowRight: 1, ArrowLeft: -1}[event.key];
+  if (at < 0 || !step) return;
+  const next = tabs[(at + step + tabs.length) % tabs.length];
+  next.focus();
+  setScope(next.dataset.scope);
+}
+
+// A module runs once the document is parsed.
+{
+  $("login-form").addEventListener("submit", logIn);
+  $("logout").addEventListener("click", logOut);
+  $("project-menu").addEventListener("change", switchProject);
+  $("alert-close").addEventListener("click", clearError);
+  for (const tab of document.querySelectorAll("#scopes [role=tab]")) {
+    tab.addEventListener("click", () => setScope(tab.dataset.scope));
+  }
+  $("scopes").addEventListener("keydown", tabKeys);
+  $("filter-form").addEventListener("submit", filter);
+  $("filter-form").addEventListener("reset", () => setTimeout(() => filter(new Event("submit")), 0));
+  for (const th of document.querySelectorAll("#images-table th[data-sort]")) {
+    th.querySelector("button").addEventListener("click", () => sortBy(th.dataset.sort));
+  }
+  $("select-all").addEventListener("change", (event) => selectAll(event.target.checked));
+  $("batch-delete").addEventListener("click", deleteSelected);
+  $("page-prev").addEventListener("click", () => turnPage(false));
+  $("page-next").addEventListener("click", () => turnPage(true));
+  for (const radio of document.querySelectorAll("input[name=source]")) radio.addEventListener("change", showSource);
+  $("create-form").addEventListener("submit", create);
+  $("create-cancel").addEventListener("click", cancelCreate);
+  $("edit-form").addEventListener("submit", saveEdit);
+  $("properties-form").addEventListener("submit", saveProperties);
+  $("property-add").addEventListener("click", addPropertyRow);
+  $("property-new-name").addEventListener("input", describeSuggestion);
+  $("tag-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const tag = $("tag-new").value.trim();
+    $("tag-new").value = "";
+    if (tag) changeTag("PUT", tag);
+  });
+  $("member-form").addEventListener("submit", addMember);
+  $("member-accept").addEventListener("click", () => answerShare("accepted"));
+  $("member-reject").addEventListener("click", () => answerShare("rejected"));
+  $("copy-form").addEventListener("submit", copyToStore);
+  $("tasks-refresh").addEventListener("click", refreshDetail);
+  $("action-download").addEventListener("click", download);
+  $("action-deactivate").addEventListener("click", () => imageAction("deactivate"));
+  $("action-reactivate").addEventListener("click", () => imageAction("reactivate"));
+  $("action-delete").addEventListener("click", deleteImage);
+  window.addEventListener("hashchange", route);
+  route();
+}

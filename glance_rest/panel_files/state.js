@@ -1,0 +1,28 @@
+// Everything the panel remembers, in one object.
+import {api} from "./api.js";
+
+export const LIST_DEFAULTS = {scope: "all", sortKey: "created_at", sortDir: "desc"};
+export const state = {
+  me: null,          // GET /api/auth/session/
+  projectNames: {},  // the user's own projects: id -> name (GET /api/auth/projects/)
+  info: null,        // GET /api/glance/info/
+  list: {...LIST_DEFAULTS, filters: {}, marker: null, reversed: false, page: 1, items: [], asked: 0,
+         selected: new Set()},  // ids of the shown images chosen for a batch
+  image: null,       // the image on the detail view
+  detailAsked: 0,    // counts detail loads: only the newest is shown
+  poll: null,        // the detail view's refresh timer
+  tasks: [],         // the detail view's image's tasks, as last listed
+  awaited: null,     // {imageId, known, until}: an import just asked for
+  upload: null,      // {promise, abort} while a create sends a file
+  suggestions: null, // metadata definitions' properties by name, once loaded
+};
+
+export async function loadInfo() {
+  if (!state.info) state.info = await api("GET", "glance/info/");
+  return state.info;
+}
+
+export function stopPolling() {
+  if (state.poll) clearTimeout(state.poll);
+  state.poll = null;
+}
