@@ -1,11 +1,12 @@
 """/api/auth/: log in with Keystone, see who is logged in, log out."""
 
+from django.conf import settings as django_settings
 from django.middleware.csrf import get_token
 
 from . import auth
 from .conf import settings
 from .errors import LoginRequired
-from .rest import ApiView, ajax, caller_credentials, register
+from .rest import ApiView, ajax, caller_credentials, check_browser_request, register
 
 
 @register
@@ -42,13 +43,19 @@ class Login(ApiView):
 class Logout(ApiView):
     url_regex = r"^auth/logout/$"
 
-    @ajax("logout", login_required=False, parse_body=False)
+    @ajax("logout", login_required=False, browser_checks=False, parse_body=False)
     def post(self, request):
-        """Revoke the token at Keystone and end the session. 204 either way."""
+        """Revoke the token at Keystone and end the session. 204 either way.
+        A browser's session is ended only by the browser's own XHR with its
+        CSRF token; a caller with neither a session nor a token has nothing
+        to end."""
         token = request.headers.get("X-Auth-Token")
         if token:
             auth.revoke_token(token)
             return None
+        if django_settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None
+        check_browser_request(request)
         auth.logout(request)
 
 

@@ -1,7 +1,9 @@
 """Django's database sessions, read with one plain query.
 
-Every request of a logged-in browser reads its session; Django's ORM spends
-about 0.25 ms building that one query here, the database under 0.1 ms.
+Every request of a logged-in browser reads its session. make bench measures
+this read against Django's own store on the same row, in the same run: 59 us
+against 304 us per request (the ORM building its query, and the decode), a
+tenth of the API's own CPU time on a GET; so this stays.
 Decoding the row (HMAC check, base64, JSON of the stored Keystone state) is
 remembered per exact stored string: the same signed bytes always decode to
 the same data, so only a changed session is checked again, and a deleted or

@@ -1,7 +1,7 @@
 // The list: scopes, filters, sorting, pages both ways, expandable rows,
 // batch selection; its view lives in the address.
 import {api, imagePath, seg} from "./api.js";
-import {LIST_DEFAULTS, state} from "./state.js";
+import {FIRST_PAGE, LIST_DEFAULTS, state} from "./state.js";
 import {$, FAILED, attempt, clearError, confirmDialog, errorText, h, humanSize, notice, showView,
   when} from "./ui.js";
 
@@ -178,7 +178,7 @@ function showList() {
 }
 
 export function setScope(scope) {
-  Object.assign(state.list, {scope, marker: null, reversed: false, page: 1});
+  Object.assign(state.list, {scope, ...FIRST_PAGE});
   showList();
 }
 
@@ -195,7 +195,7 @@ export function sortBy(key) {
   const list = state.list;
   list.sortDir = list.sortKey === key && list.sortDir === "asc" ? "desc" : "asc";
   list.sortKey = key;
-  Object.assign(list, {marker: null, reversed: false, page: 1});
+  Object.assign(list, FIRST_PAGE);
   showList();
 }
 
@@ -203,6 +203,6 @@ export function filter(event) {
   event.preventDefault();
   const form = new FormData($("filter-form"));
   state.list.filters = Object.fromEntries([...form.entries()].filter(([, value]) => value));
-  Object.assign(state.list, {marker: null, reversed: false, page: 1});
+  Object.assign(state.list, FIRST_PAGE);
   showList();
 }

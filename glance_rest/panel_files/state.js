@@ -2,11 +2,13 @@
 import {api} from "./api.js";
 
 export const LIST_DEFAULTS = {scope: "all", sortKey: "created_at", sortDir: "desc"};
+// Where a list starts again after its scope, order or filters change.
+export const FIRST_PAGE = {marker: null, reversed: false, page: 1};
 export const state = {
   me: null,          // GET /api/auth/session/
   projectNames: {},  // the user's own projects: id -> name (GET /api/auth/projects/)
   info: null,        // GET /api/glance/info/
-  list: {...LIST_DEFAULTS, filters: {}, marker: null, reversed: false, page: 1, items: [], asked: 0,
+  list: {...LIST_DEFAULTS, ...FIRST_PAGE, filters: {}, items: [], asked: 0,
          selected: new Set()},  // ids of the shown images chosen for a batch
   image: null,       // the image on the detail view
   detailAsked: 0,    // counts detail loads: only the newest is shown

@@ -110,6 +110,10 @@ def test_token_header_needs_no_session_or_csrf(api_settings, db, stack, tokens):
                   HTTP_X_AUTH_TOKEN=tokens("alt_demo"))
 
 
+def test_logout_without_a_session_or_token_has_nothing_to_end(api_settings, db):
+    assert Client().post("/api/auth/logout/").status_code == 204
+
+
 def test_revoked_token_is_refused(api_settings, db, stack, settings):
     settings.TOKEN_CACHE_SECONDS = 0
     token = stack.token("demo")

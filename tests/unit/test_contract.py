@@ -41,3 +41,9 @@ def test_served_document_is_the_declaration():
     assert answer.status_code == 200 and answer["Content-Type"] == "application/json"
     assert answer.content == contract.DOCUMENT_PATH.read_bytes()
     assert json.loads(answer.content)["paths"]
+
+
+def test_each_documented_path_is_served_with_and_without_its_trailing_slash():
+    for path in contract.DOCUMENT["paths"]:
+        sample = sample_path(path).rstrip("/")
+        assert resolve(sample).func.view_class is resolve(sample + "/").func.view_class, path
