@@ -123,7 +123,7 @@ def coerced(schema, text):
     types = [types] if isinstance(types, str) else types
     if not isinstance(text, str):
         return text
-    if "integer" in types and re.fullmatch(r"\s*-?\d{1,30}\s*", text):
+    if "integer" in types and re.fullmatch(r"\s*-?\d{1,4000}\s*", text):
         return int(text)
     if "boolean" in types and text.lower() in ("true", "false"):
         return text.lower() == "true"
