@@ -87,15 +87,15 @@ class Operation:
                 _check(validator, value, name)
 
     def check_query(self, query):
-        """Check a QueryDict; the last of repeated values counts, except for
-        Glance filters, which may repeat (``tag=a&tag=b``)."""
+        """Check a QueryDict, each value of a repeated parameter (``tag=a&tag=b``)."""
         for name in query:
             values = query.getlist(name)
             if "\x00" in name or any("\x00" in value for value in values):
                 raise BadInput(name, "must not contain NUL characters")
             if name in self.query_parameters:
                 schema, validator = self.query_parameters[name]
-                _check(validator, coerced(schema, values[-1]), name)
+                for value in values:
+                    _check(validator, coerced(schema, value), name)
             elif not self.other_query_parameters:
                 known = ", ".join(self.query_parameters) or "none"
                 raise BadInput(name, f"is not a parameter here (known: {known})")

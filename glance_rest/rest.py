@@ -3,7 +3,8 @@ registry that puts each view's ``url_regex`` beside the view.
 
 ``ajax`` authenticates the caller, applies the browser checks (XHR header and
 CSRF token) to callers without X-Auth-Token, decodes the JSON body into
-``request.DATA``, calls the view method and turns what it returns into a
+``request.DATA``, checks the request against its operation in openapi.json
+(``contract``), calls the view method and turns what it returns into a
 response: a dict or list is 200 JSON, ``None`` is 204, a ready response passes
 through. Errors become JSON with the right status; an unexpected exception is
 logged with a request id and answered 500 with that id only, never its text.

@@ -149,6 +149,7 @@ def test_declared_body_checks_name_the_field(operation, body, field, message):
     ("listImages", "paginate=maybe", "paginate"), ("listNamespaces", "sort_key=id", "sort_key"),
     ("getNamespace", "resource=x", "resource"), ("uploadImageData", "store=", "store"),
     ("getImage", "expand=1", "expand"),
+    ("listImages", "sort_dir=asc&sort_dir=up", "sort_dir"),
 ])
 def test_declared_query_checks_name_the_parameter(operation, query, field):
     with pytest.raises(BadInput) as raised:
