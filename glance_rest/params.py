@@ -151,9 +151,9 @@ def base_attribute_as_property(key, value):
     taken there too (Horizon sends it with the properties); others refused."""
     if key != "os_hidden":
         raise BadInput(key, "is not a custom property and cannot be set here")
-    if str(value).lower() not in ("true", "false"):
+    if not isinstance(value, bool) and str(value).lower() not in ("true", "false"):
         raise BadInput(key, f"must be true or false, not {value!r}")
-    return str(value).lower() == "true"
+    return as_bool(value)
 
 
 def image_attributes(data, schema, creating):

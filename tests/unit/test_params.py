@@ -119,6 +119,7 @@ def test_bad_fields_are_named(body, field):
     ("addImageMember", {}, "member", "is required"),
     ("updateImageMember", {"status": "maybe"}, "status", "'maybe' is not one of"),
     ("updateImage", {"name": False}, "name", "must be a string or null, not boolean"),
+    ("createImage", {"source_type": "url", "image_url": "ftp://x/"}, "image_url", "http://"),
     ("updateImage", {"min_ram": -1}, "min_ram", "must be at least 0"),
     ("updateImage", {"tags": ["x" * 256]}, "tags", "must be at most 255 characters"),
     ("updateImageProperties", {"updated": {"k": [1]}}, "k", "must be a string"),
