@@ -35,15 +35,26 @@ export async function api(method, path, body) {
   if (body !== undefined) options.body = JSON.stringify(body);
   const response = await fetch("/api/" + path, options);
   if (!response.ok) throw await failure(response);
+  if (method !== "GET") remember({method, path, body});
   return response.status === 204 ? null : response.json();
+}
+
+// The changes this page made, newest last, so that an image's last one can
+// be shown as a curl command: {method, path, body} or {method, path, file}.
+export const changes = [];
+
+function remember(change) {
+  if (change.path.startsWith("auth/")) return;  // logins hold passwords
+  changes.push(change);
+  if (changes.length > 100) changes.shift();
 }
 
 // A path segment as the API takes it.
 export const seg = (value) => encodeURIComponent(value);
 export const imagePath = (id, rest = "") => `glance/images/${seg(id)}/${rest}`;
 
-// Sends a file as the body of a PUT with upload progress; XHR, since fetch
-// reports none. Returns {promise, abort}.
+// Sends a file as the body of a PUT with upload progress (bytes sent, of
+// how many); XHR, since fetch reports none. Returns {promise, abort}.
 export function sendFile(path, file, onProgress) {
   const xhr = new XMLHttpRequest();
   const promise = new Promise((resolve, reject) => {
@@ -51,10 +62,15 @@ export function sendFile(path, file, onProgress) {
     const headers = apiHeaders("PUT", {"Content-Type": "application/octet-stream"});
     for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (event) => {
-      if (event.lengthComputable) onProgress(event.loaded / event.total);
+      if (event.lengthComputable) onProgress(event.loaded, event.total);
     };
     xhr.onload = () => {
-      if (xhr.status >= 200 && xhr.status < 300) { onProgress(1); resolve(); return; }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(file.size, file.size);
+        remember({method: "PUT", path, file: file.name});
+        resolve();
+        return;
+      }
       let body = null;
       try { body = JSON.parse(xhr.responseText); } catch (e) { /* keep the status */ }
       reject(new ApiError(xhr.status, body));

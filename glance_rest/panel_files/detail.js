@@ -1,7 +1,8 @@
 // One image: its facts, edit, custom properties, tags, sharing, stores,
 // tasks (refreshed while something moves), actions, download, delete.
-import {api, apiHeaders, failure, imagePath, seg} from "./api.js";
+import {api, apiHeaders, changes, failure, imagePath, seg} from "./api.js";
 import {listHash} from "./list.js";
+import {describe, loadSuggestions} from "./metadata.js";
 import {loadInfo, state, stopPolling} from "./state.js";
 import {$, FAILED, attempt, confirmDialog, fillSelect, h, humanSize, notice, showView,
   when} from "./ui.js";
@@ -47,6 +48,40 @@ function renderImage(image) {
   $("action-download").disabled = image.status !== "active";
   $("action-deactivate").hidden = image.status !== "active";
   $("action-reactivate").hidden = image.status !== "deactivated";
+  renderCurl(image);
+}
+
+// "Copy as curl": the image's download, and the last change this page made
+// to it, as the README writes such calls (the token in $TOKEN).
+const quoted = (text) => `'${String(text).replace(/'/g, "'\\''")}'`;
+const curl = (...parts) => ["curl -s -H \"X-Auth-Token: $TOKEN\"", ...parts].join(" ");
+
+function asCurl(change) {
+  const url = quoted(`${location.origin}/api/${change.path}`);
+  if (change.file !== undefined) {
+    return curl("-T", quoted(change.file), "-H 'Content-Type: application/octet-stream'", url);
+  }
+  if (change.body === undefined) return curl("-X", change.method, url);
+  return curl("-X", change.method, "-H 'Content-Type: application/json'", "-d",
+              quoted(JSON.stringify(change.body)), url);
+}
+
+function renderCurl(image) {
+  $("curl-download").value = curl("-OJ", quoted(`${location.origin}/api/${imagePath(image.id, "data/")}`));
+  const last = changes.findLast((change) => change.path.startsWith(imagePath(image.id)));
+  $("curl-no-change").hidden = !!last;
+  $("curl-change-row").hidden = !last;
+  $("curl-change").value = last ? asCurl(last) : "";
+}
+
+export async function copyCommand(event) {
+  const field = $(event.currentTarget.dataset.copy);
+  field.select();
+  try { await navigator.clipboard.writeText(field.value); } catch (error) {
+    notice("Copying was refused: the command is selected, copy it with Ctrl+C.");
+    return;
+  }
+  notice("Copied.");
 }
 
 function renderEdit(image, info) {
@@ -145,31 +180,8 @@ export async function saveProperties(event) {
   await openDetail(state.image.id);
 }
 
-// Metadata definitions for images, offered as property names.
-async function loadSuggestions() {
-  if (state.suggestions) return;
-  const answer = await attempt(() => api("GET", "glance/metadefs/namespaces/?resource_type=OS::Glance::Image"));
-  if (answer === FAILED) return;
-  const suggestions = state.suggestions = {};
-  for (const namespace of answer.items) {
-    for (const [name, definition] of Object.entries(namespace.properties || {})) {
-      suggestions[name] = {...definition, namespace: namespace.display_name || namespace.namespace};
-    }
-    for (const object of namespace.objects || []) {
-      for (const [name, definition] of Object.entries(object.properties || {})) {
-        suggestions[name] ??= {...definition, namespace: namespace.display_name || namespace.namespace};
-      }
-    }
-  }
-  $("property-suggestions").replaceChildren(...Object.keys(suggestions).sort().map((name) =>
-    h("option", {value: name, label: `${suggestions[name].title || name} (${suggestions[name].namespace})`})));
-}
-
 export function describeSuggestion() {
-  const found = state.suggestions && state.suggestions[$("property-new-name").value.trim()];
-  $("property-hint").textContent = found
-    ? `${found.title || ""}: ${found.description || ""}${found.enum ? " Values: " + found.enum.join(", ") : ""}`
-    : "";
+  describe($("property-new-name").value, $("property-hint"));
 }
 
 function renderTags(image) {
@@ -184,11 +196,12 @@ export async function changeTag(method, tag) {
   if (ok === FAILED) return;
   notice(method === "PUT" ? `Tag ${tag} added.` : `Tag ${tag} removed.`);
   const image = await attempt(() => api("GET", imagePath(state.image.id)));
-  if (image !== FAILED) { state.image = image; renderTags(image); }
+  if (image !== FAILED) { state.image = image; renderTags(image); renderCurl(image); }
 }
 
 // Sharing: the owner manages members; a member project answers.
 async function loadMembers(image) {
+  renderCurl(image);
   const owner = mine(image);
   $("sharing-owner").hidden = !owner;
   $("sharing-member").hidden = owner || image.visibility !== "shared";

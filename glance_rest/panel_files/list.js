@@ -1,9 +1,9 @@
 // The list: scopes, filters, sorting, pages both ways, expandable rows,
 // batch selection; its view lives in the address.
 import {api, imagePath, seg} from "./api.js";
-import {FIRST_PAGE, LIST_DEFAULTS, state} from "./state.js";
-import {$, FAILED, attempt, clearError, confirmDialog, errorText, h, humanSize, notice, showView,
-  when} from "./ui.js";
+import {FIRST_PAGE, LIST_DEFAULTS, loadInfo, state} from "./state.js";
+import {$, FAILED, attempt, clearError, confirmDialog, errorText, fillSelect, h, humanSize, notice,
+  showView, when} from "./ui.js";
 
 const SCOPES = {
   all: () => ({}),
@@ -67,6 +67,40 @@ export async function openList() {
   $("page-prev").disabled = !answer.has_prev_data;
   $("page-next").disabled = !answer.has_more_data;
   $("page-number").textContent = `Page ${list.page}`;
+  searchPage();
+  offerFormats();
+}
+
+// The disk formats this cloud takes, asked for after the rows are shown.
+async function offerFormats() {
+  const select = $("filter-disk_format");
+  if (select.options.length > 1) { select.value = state.list.filters.disk_format || ""; return; }
+  let info;
+  try { info = await loadInfo(); } catch (error) { return; }  // the filter still takes the address's
+  const chosen = state.list.filters.disk_format || "";
+  const formats = info.disk_formats.includes(chosen) || !chosen ? info.disk_formats : [chosen, ...info.disk_formats];
+  fillSelect(select, ["", ...formats], chosen, {"": "any"});
+}
+
+// Horizon's free-text search: the shown page's rows only (Glance filters by
+// exact name, not by text), by any cell's text.
+export function searchPage() {
+  const text = $("page-search").value.trim().toLowerCase();
+  let shown = 0;
+  for (const row of $("images-body").querySelectorAll("tr[data-id]")) {
+    const match = !text || row.textContent.toLowerCase().includes(text);
+    row.hidden = !match;
+    if (!match && row.nextElementSibling && row.nextElementSibling.classList.contains("details")) {
+      row.querySelector("button.expand").click();
+    }
+    if (!match && state.list.selected.has(row.dataset.id)) {
+      row.querySelector(".select-row").checked = false;
+      select(row.dataset.id, false);
+    }
+    shown += match;
+  }
+  const total = state.list.items.length;
+  $("page-search-count").textContent = text ? `${shown} of ${total} rows on this page match.` : "";
 }
 
 // An expandable row with the image's details, as Horizon's table has.
@@ -95,9 +129,13 @@ function select(imageId, selected) {
   showSelection();
 }
 
+// Every row shown (a page search hides some), or none.
 export function selectAll(selected) {
-  for (const box of document.querySelectorAll("#images-body .select-row")) box.checked = selected;
-  state.list.selected = new Set(selected ? state.list.items.map((image) => image.id) : []);
+  state.list.selected.clear();
+  for (const row of $("images-body").querySelectorAll("tr[data-id]:not([hidden])")) {
+    row.querySelector(".select-row").checked = selected;
+    if (selected) state.list.selected.add(row.dataset.id);
+  }
   showSelection();
 }
 
@@ -105,7 +143,8 @@ function showSelection() {
   const count = state.list.selected.size;
   $("batch-delete").disabled = count === 0;
   $("batch-count").textContent = count ? `${count} selected` : "";
-  $("select-all").checked = count > 0 && count === state.list.items.length;
+  $("select-all").checked = count > 0 &&
+    count === $("images-body").querySelectorAll("tr[data-id]:not([hidden])").length;
 }
 
 export async function deleteSelected() {
@@ -137,7 +176,7 @@ function imageType(image) {
 
 // The list's view lives in the address (#/images?scope=...&name=...&marker=...):
 // a reload, back and forward, or a pasted link shows the same page.
-const FILTERS = ["name", "status", "visibility", "tag"];
+const FILTERS = ["name", "status", "visibility", "tag", "protected", "disk_format", "size_min", "size_max"];
 
 export function listHash() {
   const list = state.list;

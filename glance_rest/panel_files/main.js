@@ -2,11 +2,12 @@
 // module logs in and out, follows the address to the view it names, and
 // wires the page's controls.
 import {ApiError, api} from "./api.js";
-import {cancelCreate, create, openCreate, showSource} from "./create.js";
-import {addMember, addPropertyRow, answerShare, changeTag, copyToStore, deleteImage,
+import {addMetadata, cancelCreate, chooseFiles, create, describeMetadata, dropTarget, openCreate,
+  showSource} from "./create.js";
+import {addMember, addPropertyRow, answerShare, changeTag, copyCommand, copyToStore, deleteImage,
   describeSuggestion, download, imageAction, openDetail, refreshDetail, saveEdit,
   saveProperties} from "./detail.js";
-import {deleteSelected, filter, openList, readListHash, selectAll, setScope, sortBy,
+import {deleteSelected, filter, openList, readListHash, searchPage, selectAll, setScope, sortBy,
   turnPage} from "./list.js";
 import {state} from "./state.js";
 import {$, FAILED, attempt, clearError, notice, showError, showLogin} from "./ui.js";
@@ -120,12 +121,23 @@ function tabKeys(event) {
   for (const th of document.querySelectorAll("#images-table th[data-sort]")) {
     th.querySelector("button").addEventListener("click", () => sortBy(th.dataset.sort));
   }
+  $("page-search").addEventListener("input", searchPage);
   $("select-all").addEventListener("change", (event) => selectAll(event.target.checked));
   $("batch-delete").addEventListener("click", deleteSelected);
   $("page-prev").addEventListener("click", () => turnPage(false));
   $("page-next").addEventListener("click", () => turnPage(true));
   for (const radio of document.querySelectorAll("input[name=source]")) radio.addEventListener("change", showSource);
   $("create-form").addEventListener("submit", create);
+  $("create-file").addEventListener("change", chooseFiles);
+  dropTarget($("create-form"));
+  $("metadata-add").addEventListener("click", addMetadata);
+  $("metadata-new-name").addEventListener("input", describeMetadata);
+  for (const input of [$("metadata-new-name"), $("metadata-new-value")]) {
+    // Enter adds the property; it does not send the form.
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") { event.preventDefault(); addMetadata(); }
+    });
+  }
   $("create-cancel").addEventListener("click", cancelCreate);
   $("edit-form").addEventListener("submit", saveEdit);
   $("properties-form").addEventListener("submit", saveProperties);
@@ -142,6 +154,7 @@ function tabKeys(event) {
   $("member-reject").addEventListener("click", () => answerShare("rejected"));
   $("copy-form").addEventListener("submit", copyToStore);
   $("tasks-refresh").addEventListener("click", refreshDetail);
+  for (const button of document.querySelectorAll("[data-copy]")) button.addEventListener("click", copyCommand);
   $("action-download").addEventListener("click", download);
   $("action-deactivate").addEventListener("click", () => imageAction("deactivate"));
   $("action-reactivate").addEventListener("click", () => imageAction("reactivate"));

@@ -15,7 +15,7 @@ export const state = {
   poll: null,        // the detail view's refresh timer
   tasks: [],         // the detail view's image's tasks, as last listed
   awaited: null,     // {imageId, known, until}: an import just asked for
-  upload: null,      // {promise, abort} while a create sends a file
+  queue: [],         // the create form's files, each to become an image (create.js)
   suggestions: null, // metadata definitions' properties by name, once loaded
 };
 

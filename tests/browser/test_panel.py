@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 import urllib.parse
 from pathlib import Path
 
@@ -119,6 +120,14 @@ def fact(page, name):
 
 def row_ids(page):
     return page.locator("#images-body tr").evaluate_all("rows => rows.map(r => r.dataset.id)")
+
+
+def expect_rows(page, ids):
+    """Waits until the table shows exactly these images, in this order."""
+    rows = page.locator("#images-body tr[data-id]")
+    expect(rows).to_have_count(len(ids))
+    for at, image_id in enumerate(ids):
+        expect(rows.nth(at)).to_have_attribute("data-id", image_id)
 
 
 def sizes_shown(page):
@@ -380,6 +389,57 @@ def test_sort_by_size_and_filter_by_name_and_tag(panel, tagged_images):
     expect(page.locator("#images-empty")).to_be_visible()
 
 
+def test_search_facets_protected_format_size_and_the_pages_text(panel, stack):
+    """Horizon's facets: protected, disk format, minimum and maximum size are
+    Glance's filters (asked of the API); the free text searches the shown rows."""
+    tag = unique("facets")
+    small = image_with_data(stack, data=b"x" * 100, tags=[tag], protected=True)
+    middle = image_with_data(stack, data=b"x" * 300, tags=[tag], disk_format="ami",
+                             container_format="ami")
+    large = image_with_data(stack, data=b"x" * 1000, tags=[tag])
+    page = panel("demo")
+    filters = page.locator("#filter-form")
+    filters.get_by_label("Tag", exact=True).fill(tag)
+    filters.get_by_label("Protected").select_option(label="yes")
+    with page.expect_request(lambda request: "protected=true" in request.url):
+        page.get_by_role("button", name="Filter").click()
+    expect_rows(page, [small.id])
+
+    filters.get_by_label("Protected").select_option(label="any")
+    filters.get_by_label("Disk format").select_option("ami")
+    page.get_by_role("button", name="Filter").click()
+    expect_rows(page, [middle.id])
+
+    filters.get_by_label("Disk format").select_option(label="any")
+    filters.get_by_label("Min size (bytes)").fill("200")
+    filters.get_by_label("Max size (bytes)").fill("999")
+    with page.expect_request(lambda request: "size_min=200" in request.url
+                             and "size_max=999" in request.url):
+        page.get_by_role("button", name="Filter").click()
+    expect_rows(page, [middle.id])
+    page.reload()   # the facets are in the address
+    expect(filters.get_by_label("Min size (bytes)")).to_have_value("200")
+    expect(page.locator("#images-body tr")).to_have_count(1)
+
+    # The text search: only the rows shown, nothing asked of the API.
+    filters.get_by_label("Min size (bytes)").fill("")
+    filters.get_by_label("Max size (bytes)").fill("")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#images-body tr")).to_have_count(3)
+    asked = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.get_by_label("Search the rows on this page").fill(large.name[-8:].upper())
+    expect(page.locator("#images-body tr:not([hidden])")).to_have_count(1)
+    assert page.locator("#images-body tr:not([hidden])").get_attribute("data-id") == large.id
+    expect(page.locator("#page-search-count")).to_have_text("1 of 3 rows on this page match.")
+    assert asked == []
+    page.get_by_label("Select every image on this page").check()
+    expect(page.locator("#batch-count")).to_have_text("1 selected")
+    page.get_by_label("Search the rows on this page").fill("")
+    expect(page.locator("#images-body tr:not([hidden])")).to_have_count(3)
+    stack.glance("demo").images.update(small.id, protected=False)
+
+
 # --- create -----------------------------------------------------------------------
 def fill_create_form(page, name, disk_format="raw"):
     form = page.locator("#create-form")
@@ -403,7 +463,7 @@ def test_upload_shows_progress_to_100_and_the_image_becomes_active(panel, stack)
     fill_create_form(page, name)
     page.locator("#create-form").get_by_label("Store", exact=True).select_option("archive")
     page.evaluate("""() => {
-        const bar = document.getElementById("upload-progress");
+        const bar = document.querySelector("#queue li progress");
         window.seenProgress = [];
         new MutationObserver(() => seenProgress.push(Number(bar.value)))
             .observe(bar, {attributes: true});
@@ -426,7 +486,7 @@ def test_stage_and_import_with_glance_direct(panel, stack):
     data = os.urandom(512 * 1024)
     page.set_input_files("#create-file", files=[
         {"name": "disk.raw", "mimeType": "application/octet-stream", "buffer": data}])
-    page.get_by_label("How to send it").select_option("glance-direct")
+    page.get_by_label("How to send them").select_option("glance-direct")
     name = unique("staged")
     fill_create_form(page, name)
     page.get_by_role("button", name="Create", exact=True).click()
@@ -452,13 +512,117 @@ def test_cancel_stops_the_upload_and_removes_the_new_image(panel, stack):
     cdp.send("Network.emulateNetworkConditions", {
         "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 256 * 1024})
     page.get_by_role("button", name="Create", exact=True).click()
-    expect(page.locator("#upload-percent")).to_have_text(re.compile(r"^[1-9]\d?%$"))
-    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#queue .queue-percent")).to_have_text(re.compile(r"^[1-9]\d?%$"))
+    page.get_by_role("button", name="Cancel", exact=True).click()
     expect(page.locator("#alert-text")).to_have_text("The upload was cancelled.")
     expect(page.locator("#alert-help")).to_contain_text("The new image was removed.")
+    expect(page.locator("#queue li .queue-status")).to_have_text("cancelled")
     cdp.send("Network.emulateNetworkConditions", {
         "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
     assert list(stack.glance("demo").images.list(filters={"name": name})) == []
+
+
+def pattern_bytes(size, seed):
+    """The bytes drop_files() makes in the page for (size, seed)."""
+    return bytes((index * seed + seed) % 251 for index in range(size))
+
+
+def drop_files(page, files):
+    """Drops files ({name: (size, seed)}) on the create form, as a person
+    dragging them from a file manager does."""
+    transfer = page.evaluate_handle("""(files) => {
+        const transfer = new DataTransfer();
+        for (const [name, [size, seed]] of Object.entries(files)) {
+            const data = new Uint8Array(size).map((_, index) => (index * seed + seed) % 251);
+            transfer.items.add(new File([data], name, {type: "application/octet-stream"}));
+        }
+        return transfer;
+    }""", files)
+    page.dispatch_event("#create-form", "dragover", {"dataTransfer": transfer})
+    expect(page.locator("#drop-zone")).to_have_class(re.compile(r"\bover\b"))
+    page.dispatch_event("#create-form", "drop", {"dataTransfer": transfer})
+
+
+def test_dropped_files_queue_each_with_progress_speed_time_left_and_cancel(panel, stack):
+    """Four files dropped: each becomes an image of its own, sent one after
+    another; the one sending shows its speed and time left; one is cancelled
+    while it waits, one while it is sent (its image removed)."""
+    prefix = unique("queue")
+    sizes = {"a": (1024 * 1024, 3), "b": (256 * 1024, 5), "c": (1024 * 1024, 7), "d": (64 * 1024, 11)}
+    files = {f"{prefix}-{key}.raw": spec for key, spec in sizes.items()}
+    names = list(files)
+    page = panel("demo")
+    page.get_by_role("link", name="Create image").click()
+    expect(page.locator("#create-store option").first).to_be_attached()
+    drop_files(page, files)
+    rows = page.locator("#queue li")
+    expect(rows).to_have_count(4)
+    expect(rows.locator(".queue-status")).to_have_text(["waiting"] * 4)
+    page.locator("#create-form").get_by_label("Disk format").select_option("raw")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 384 * 1024})
+    page.get_by_role("button", name="Create", exact=True).click()
+
+    first = page.locator(f"#queue li[data-file='{names[0]}']")
+    expect(first.locator(".queue-status")).to_have_text("sending")
+    expect(first.locator(".queue-rate")).to_have_text(re.compile(r"^\d+(\.\d)? (B|KiB|MiB)/s · \d+ s left$"))
+    page.get_by_role("button", name=f"Cancel {names[1]}").click()
+    expect(page.locator(f"#queue li[data-file='{names[1]}'] .queue-status")).to_have_text("cancelled")
+    third = page.locator(f"#queue li[data-file='{names[2]}']")
+    expect(third.locator(".queue-percent")).to_have_text(re.compile(r"^[1-9]\d?%$"), timeout=30_000)
+    page.get_by_role("button", name=f"Cancel {names[2]}").click()
+    expect(third.locator(".queue-status")).to_have_text("cancelled")
+    last = page.locator(f"#queue li[data-file='{names[3]}']")
+    expect(last.locator(".queue-status")).to_have_text(f"created: {names[3]}", timeout=30_000)
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    expect(first.locator(".queue-status")).to_have_text(f"created: {names[0]}")
+    expect(first.locator(".queue-percent")).to_have_text("100%")
+    expect(page.locator("#notice")).to_have_text("2 of 4 images created.")
+
+    glance = stack.glance("demo")
+    for name in names:
+        found = list(glance.images.list(filters={"name": name}))
+        if name in (names[0], names[3]):
+            assert len(found) == 1 and found[0].status == "active"
+            assert found[0].os_hash_value == hashlib.sha512(pattern_bytes(*files[name])).hexdigest()
+        else:
+            assert found == [], name
+    last.get_by_role("link", name=names[3]).click()
+    expect(page.locator("#detail-title")).to_have_text(names[3])
+
+
+def test_the_metadata_step_sets_properties_on_the_new_image(panel, stack):
+    page = panel("demo")
+    page.get_by_role("link", name="Create image").click()
+    expect(page.locator("#create-store option").first).to_be_attached()
+    page.set_input_files("#create-file", files=[
+        {"name": "disk.raw", "mimeType": "application/octet-stream", "buffer": b"\x00" * 4096}])
+    name = unique("metadata")
+    fill_create_form(page, name)
+    step = page.locator("#create-metadata")
+    # Offered from Glance's metadata definitions, with what they say.
+    expect(page.locator('#property-suggestions option[value="hw_disk_bus"]')).to_have_count(1)
+    step.get_by_label("Property", exact=True).fill("hw_disk_bus")
+    expect(page.locator("#metadata-hint")).to_contain_text("Disk Bus")
+    expect(page.locator('#property-values option[value="scsi"]')).to_have_count(1)
+    step.get_by_label("Property value").fill("scsi")
+    step.get_by_role("button", name="Add", exact=True).click()
+    step.get_by_label("Property", exact=True).fill("os_distro")
+    step.get_by_label("Property value").fill("cirros")
+    step.get_by_label("Property value").press("Enter")   # adds; does not send the form
+    step.get_by_label("Property", exact=True).fill("my_note")
+    step.get_by_label("Property value").fill("dropped")
+    step.get_by_role("button", name="Add", exact=True).click()
+    expect(page.locator("#metadata-body tr")).to_have_count(3)
+    step.get_by_role("button", name="Remove my_note").click()
+    expect(page.locator("#metadata-body tr th")).to_have_text(["hw_disk_bus", "os_distro"])
+    page.get_by_role("button", name="Create", exact=True).click()
+    expect(page.locator("#detail-title")).to_have_text(name, timeout=60_000)
+    stored = stack.glance("demo").images.get(fact(page, "ID").inner_text())
+    assert stored.hw_disk_bus == "scsi" and stored.os_distro == "cirros"
+    assert "my_note" not in stored
 
 
 def open_file_chooser(page):
@@ -579,6 +743,41 @@ def test_edit_a_field_a_custom_property_and_tags(panel, panel_server, stack):
     assert stack.glance("demo").images.get(image.id).tags == []
 
 
+def test_copy_as_curl_download_and_the_last_change(panel, panel_server, stack, tokens, tmp_path):
+    """The commands shown work as written in a shell with $TOKEN set."""
+    data = os.urandom(20 * 1024)
+    image = image_with_data(stack, data=data)
+    page = panel("demo")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    open_image(page, panel_server, image.id)
+    expect(page.locator("#curl-no-change")).to_be_visible()
+    page.locator("#edit-form").get_by_label("Minimum RAM (MB)").fill("768")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#notice")).to_have_text("Saved: min_ram.")
+    change = page.get_by_label("The last change made to it from this page")
+    expect(change).to_have_value(re.compile(r"-X PATCH .*min_ram"))
+    glance = stack.glance("demo")
+    glance.images.update(image.id, min_ram=0)
+
+    def shell(command):
+        done = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True,
+                              env={**os.environ, "TOKEN": tokens("demo")}, timeout=60)
+        assert done.returncode == 0, done.stderr
+
+    shell(change.input_value())
+    assert glance.images.get(image.id).min_ram == 768
+    shell(page.get_by_label("Download its data").input_value())
+    assert (tmp_path / image.name).read_bytes() == data
+
+    page.get_by_label("New tag").fill("curl-me")
+    page.get_by_role("button", name="Add tag").click()
+    expect(change).to_have_value(re.compile(r"-X PUT .*/tags/curl-me/'$"))
+    page.get_by_role("button", name="Copy the last change's command").click()
+    expect(page.locator("#notice")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == change.input_value()
+    assert "$TOKEN" in change.input_value() and tokens("demo") not in change.input_value()
+
+
 def test_share_then_accept_as_the_other_project(panel, panel_server, stack):
     image = image_with_data(stack, visibility="shared")
     alt_project = project_id(stack, "alt_demo")
@@ -647,12 +846,12 @@ def test_deactivate_reactivate_download_and_delete(panel, panel_server, stack):
     page.get_by_role("button", name="Deactivate").click()
     expect(fact(page, "Status")).to_have_text("deactivated")
     assert stack.glance("demo").images.get(image.id).status == "deactivated"
-    expect(page.get_by_role("button", name="Download")).to_be_disabled()
+    expect(page.get_by_role("button", name="Download", exact=True)).to_be_disabled()
     page.get_by_role("button", name="Reactivate").click()
     expect(fact(page, "Status")).to_have_text("active")
 
     with page.expect_download() as download:
-        page.get_by_role("button", name="Download").click()
+        page.get_by_role("button", name="Download", exact=True).click()
     assert Path(download.value.path()).read_bytes() == data
     assert download.value.suggested_filename == image.name
 
@@ -696,6 +895,41 @@ def test_readable_at_desktop_and_phone_width(panel, panel_server, stack, tagged_
     expect(page.locator("#create-store option").first).to_be_attached()
     assert fits(page, viewport)
     screenshot(page, f"{kind}-create")
+
+
+WCAG_21_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def accessibility_violations(page):
+    """axe-core's WCAG 2.1 A and AA violations on the page as it is, one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_A_AA}})
+    return [f"{violation['id']}: {violation['help']} at "
+            + ", ".join(str(node["target"]) for node in violation["nodes"])
+            for violation in results.response["violations"]]
+
+
+def test_no_wcag_21_a_or_aa_violation_on_login_list_detail_and_create(
+        panel, panel_server, stack, tagged_images):
+    _, images = tagged_images
+    page = panel(user=None)
+    expect(page.locator("#login-view")).to_be_visible()
+    found = {"login": accessibility_violations(page)}
+    log_in(page, stack, "demo")
+    expect(page.locator("#images-body tr").first).to_be_visible()
+    page.locator("#images-body button.expand").first.click()   # a row's details open too
+    found["list"] = accessibility_violations(page)
+    open_image(page, panel_server, images[0].id)
+    expect(page.locator("#tasks-body tr").first).to_be_visible()
+    found["detail"] = accessibility_violations(page)
+    page.goto(panel_server.url + "/#/create")
+    expect(page.locator("#create-store option").first).to_be_attached()
+    page.set_input_files("#create-file", files=[
+        {"name": "disk.raw", "mimeType": "application/octet-stream", "buffer": b"\x00"}])
+    expect(page.locator("#queue li")).to_have_count(1)
+    found["create"] = accessibility_violations(page)
+    assert found == {"login": [], "list": [], "detail": [], "create": []}
 
 
 def test_panel_urls_answer_errors_as_json(panel_server):
