@@ -10,7 +10,7 @@ WORKER_CLASS := --worker-class glance_rest.gunicorn_worker.ThreadWorker
 export GLANCE_REST_DEV ?= 1
 
 .PHONY: run serve test test-unit bench bench-horizon bench-data venvs all-venvs installed installed-all \
-	horizon clean-stack system-deps screenshots
+	horizon clean-stack system-deps screenshots bench-panel
 
 venvs: $(VENV)/.installed $(STACK_VENV)/.installed
 # The tests and the bench also run a real Horizon; make run does not need it.
@@ -102,9 +102,15 @@ screenshots: installed system-deps
 clean-stack:
 	rm -rf .stack
 
-# API vs direct Glance, in one run (see bench/run.py; BENCH_ARGS to change sizes).
-bench: installed
+# API vs direct Glance, in one run (see bench/run.py; BENCH_ARGS to change sizes);
+# then the images panel beside Horizon's Images panel (bench/panel.py).
+bench: installed-all horizon system-deps
 	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
+	$(VENV)/bin/python -m bench.panel $(BENCH_PANEL_ARGS)
+
+# Only the panel beside Horizon's Images panel: 20 and 1,000 images, in Chromium.
+bench-panel: installed-all horizon system-deps
+	$(VENV)/bin/python -m bench.panel $(BENCH_PANEL_ARGS)
 
 # Stock Horizon 27 against Horizon with this app mounted, in Chromium (bench/horizon.py).
 bench-horizon: installed-all horizon system-deps

@@ -9,6 +9,8 @@ Content-Security-Policy that lets the page load only from this origin.
 """
 
 import hashlib
+import re
+import threading
 from pathlib import Path
 
 from django.http import Http404, HttpResponse
@@ -32,19 +34,61 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src
                            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
+# A reference to another of the panel's files: the page's src/href, a
+# module's import specifier.
+_REFERENCE = re.compile(r'(?P<prefix>(?:src|href)="/panel/|from "\./|import "\./)'
+                        r'(?P<name>[a-z]+\.(?:js|css))"')
+
+
+class _Release:
+    """The files as served: every reference to another carries the release's
+    version (?v=, a hash of all the files), so those can be kept by browsers
+    for good (a new release changes every address), while the page itself is
+    revalidated on every load. Made again when a file changes on disk."""
+
+    _lock = threading.Lock()
+    _current = None
+
+    @classmethod
+    def get(cls):
+        stamp = tuple((FILES / name).stat().st_mtime_ns for name in CONTENT_TYPES)
+        with cls._lock:
+            if cls._current is None or cls._current.stamp != stamp:
+                cls._current = cls(stamp)
+            return cls._current
+
+    def __init__(self, stamp):
+        self.stamp = stamp
+        sources = {name: (FILES / name).read_text(encoding="utf-8") for name in CONTENT_TYPES}
+        digest = hashlib.sha256()
+        for name in sorted(sources):
+            digest.update(name.encode() + b"\0" + sources[name].encode())
+        self.version = digest.hexdigest()[:16]
+        self.files = {}
+        for name, text in sources.items():
+            body = _REFERENCE.sub(lambda m: f'{m["prefix"]}{m["name"]}?v={self.version}"', text)
+            body = body.encode("utf-8")
+            self.files[name] = (body, '"%s"' % hashlib.sha256(body).hexdigest()[:32])
+
+
 def _file_response(request, name):
     if request.method not in ("GET", "HEAD"):
         response = error_response(ApiError(405, f"Method {request.method} not allowed; use GET."))
         response["Allow"] = "GET, HEAD"
         return response
-    body = (FILES / name).read_bytes()
-    etag = '"%s"' % hashlib.sha256(body).hexdigest()[:32]
+    release = _Release.get()
+    body, etag = release.files[name]
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)
     else:
         response = HttpResponse(body, content_type=CONTENT_TYPES[name])
-    # Always revalidated, so a new release is seen at once; 304 when unchanged.
-    response["Cache-Control"] = "no-cache"
+    if name != "index.html" and request.GET.get("v") == release.version:
+        # This release's address: never changes, kept without asking again.
+        response["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:
+        # The page (and an address without this release's version): always
+        # revalidated, so a new release is seen at once; 304 when unchanged.
+        response["Cache-Control"] = "no-cache"
     response["ETag"] = etag
     response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response["X-Content-Type-Options"] = "nosniff"

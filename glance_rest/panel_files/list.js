@@ -25,7 +25,17 @@ function listQuery() {
   return query;
 }
 
-export async function openList() {
+// Asks Glance for the list as state.list says; only the newest answer asked
+// for is shown (a slower, older one is dropped).
+export function askList() {
+  const asked = ++state.list.asked;
+  return {asked, answer: api("GET", "glance/images/?" + listQuery())};
+}
+
+// Whether the list can be asked for before the session is known.
+export const listNeedsSession = () => state.list.scope === "mine";
+
+export async function openList(early = null) {
   showView("list");
   const list = state.list;
   for (const tab of document.querySelectorAll("#scopes [role=tab]")) {
@@ -39,9 +49,8 @@ export async function openList() {
     th.setAttribute("aria-sort", th.dataset.sort === list.sortKey
       ? (list.sortDir === "asc" ? "ascending" : "descending") : "none");
   }
-  // Only the newest request's answer is shown: a slower, older one is dropped.
-  const asked = ++list.asked;
-  const answer = await attempt(() => api("GET", "glance/images/?" + listQuery()));
+  const {asked, answer: asking} = early || askList();
+  const answer = await attempt(() => asking);
   if (answer === FAILED || asked !== list.asked) return;
   list.items = answer.items;
   list.selected.clear();
@@ -50,7 +59,7 @@ export async function openList() {
     h("td", {"data-label": "Select"}, h("input", {
       type: "checkbox", class: "select-row", "aria-label": `Select ${image.name || image.id}`,
       onchange: (event) => select(image.id, event.target.checked)})),
-    h("td", {"data-label": "Owner", text: ownerName(image.owner)}),
+    h("td", {"data-label": "Owner", "data-owner": image.owner, text: ownerName(image.owner)}),
     h("td", {"data-label": "Name"},
       h("button", {type: "button", class: "expand", "aria-expanded": "false",
                    "aria-label": `Details of ${image.name || image.id}`, text: "▸",
@@ -167,6 +176,13 @@ export async function deleteSelected() {
 // projects), else the project id.
 function ownerName(owner) {
   return state.projectNames[owner] || owner || "";
+}
+
+// Once the user's projects are known: their names in the shown rows.
+export function showOwners() {
+  for (const cell of $("images-body").querySelectorAll("td[data-owner]")) {
+    cell.textContent = ownerName(cell.dataset.owner);
+  }
 }
 
 // Nova marks the images it snapshots with image_type "snapshot", as Horizon reads it.

@@ -7,16 +7,17 @@ import {addMetadata, cancelCreate, chooseFiles, create, describeMetadata, dropTa
 import {addMember, addPropertyRow, answerShare, changeTag, copyCommand, copyToStore, deleteImage,
   describeSuggestion, download, imageAction, openDetail, refreshDetail, saveEdit,
   saveProperties} from "./detail.js";
-import {deleteSelected, filter, openList, readListHash, searchPage, selectAll, setScope, sortBy,
-  turnPage} from "./list.js";
+import {askList, deleteSelected, filter, listNeedsSession, openList, readListHash, searchPage,
+  selectAll, setScope, showOwners, sortBy, turnPage} from "./list.js";
 import {state} from "./state.js";
 import {$, FAILED, attempt, clearError, notice, showError, showLogin} from "./ui.js";
 
-async function showWho() {
+function showWho() {
   $("who").hidden = false;
   $("who-user").textContent = state.me.user.name;
   $("who-project").textContent = state.me.project.name;
-  await showProjects();
+  state.projectNames = {[state.me.project.id]: state.me.project.name};
+  state.projectsAsked = false;
 }
 
 // A menu of the user's projects, offered only when there is more than one.
@@ -26,8 +27,9 @@ async function showProjects() {
     // Without the list the menu stays hidden; the page works on.
     if (!(error instanceof ApiError)) throw error;
   }
-  state.projectNames = Object.fromEntries(
-    (found ? found.items : [state.me.project]).map((project) => [project.id, project.name]));
+  if (found) {
+    state.projectNames = Object.fromEntries(found.items.map((project) => [project.id, project.name]));
+  }
   const menu = $("project-menu");
   menu.replaceChildren();
   $("project-switch").hidden = !found || found.items.length < 2;
@@ -50,30 +52,42 @@ async function switchProject() {
 // After a login or a project switch: the list from its first page ("#/").
 async function enter(me, message) {
   state.me = me;
-  await showWho();
+  showWho();
   notice(message);
   if (location.hash !== "#/") location.hash = "#/"; else await route();
 }
 
 async function route() {
   clearError();
+  // In-page anchors (the skip link's #main) are not views.
+  const view = !location.hash || location.hash.startsWith("#/");
+  const [path, queryText = ""] = location.hash.replace(/^#\/?/, "").split("?");
+  const [where, id] = path.split("/");
+  const isList = view && where !== "create" && !((where === "images" || where === "image") && id);
+  if (isList) readListHash(queryText);
+  let early = null;
   if (!state.me) {
+    // The list is asked for beside the session when it does not depend on it.
+    if (isList && !listNeedsSession()) {
+      early = askList();
+      early.answer.catch(() => null);  // a 401 is the session's to tell
+    }
     try { state.me = await api("GET", "auth/session/"); } catch (error) {
       if (error.status === 401) { showLogin(); return; }
       showError(error); return;
     }
-    await showWho();
+    showWho();
   }
-  // In-page anchors (the skip link's #main) are not views.
-  if (location.hash && !location.hash.startsWith("#/")) return;
-  const [path, queryText = ""] = location.hash.replace(/^#\/?/, "").split("?");
-  const [where, id] = path.split("/");
+  if (!view) return;
   if (where === "create") await openCreate();
   // "#/image/<id>": the address this page gave images before.
-  else if ((where === "images" || where === "image") && id) await openDetail(decodeURIComponent(id));
-  else {
-    readListHash(queryText);
-    await openList();
+  else if (!isList) await openDetail(decodeURIComponent(id));
+  else await openList(early);
+  // The user's projects (the switch menu, the owners' names) once the view is
+  // shown: Keystone's answer would only hold it back.
+  if (!state.projectsAsked) {
+    state.projectsAsked = true;
+    showProjects().then(showOwners);
   }
 }
 

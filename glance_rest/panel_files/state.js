@@ -7,6 +7,7 @@ export const FIRST_PAGE = {marker: null, reversed: false, page: 1};
 export const state = {
   me: null,          // GET /api/auth/session/
   projectNames: {},  // the user's own projects: id -> name (GET /api/auth/projects/)
+  projectsAsked: false,  // whether they were asked for since the login or switch
   info: null,        // GET /api/glance/info/
   list: {...LIST_DEFAULTS, ...FIRST_PAGE, filters: {}, items: [], asked: 0,
          selected: new Set()},  // ids of the shown images chosen for a batch

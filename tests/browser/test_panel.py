@@ -166,6 +166,20 @@ def test_page_is_served_self_contained(panel_server):
     for asset in ("/panel/main.js", "/panel/detail.js", "/panel/panel.css"):
         assert requests.get(panel_server.url + asset, timeout=30).status_code == 200
     assert requests.get(panel_server.url + "/panel/nothing.js", timeout=30).status_code == 404
+    # Every module is fetched at once (none waits for the one importing it).
+    preloaded = re.findall(r'<link rel="modulepreload" href="/panel/([\w.]+)\?v=\w+">', answer.text)
+    assert sorted(preloaded) == sorted(set(SCRIPT_MODULES) - {"main.js"})
+    # The page is revalidated on every load; the files it names carry the
+    # release's version, and are kept by the browser for good.
+    assert answer.headers["Cache-Control"] == "no-cache"
+    versions = set(re.findall(r'"/panel/[\w.]+\?v=(\w+)"', answer.text))
+    assert len(versions) == 1
+    version = versions.pop()
+    kept = requests.get(f"{panel_server.url}/panel/main.js?v={version}", timeout=30)
+    assert kept.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert set(re.findall(r'from "\./[\w.]+\?v=(\w+)"', kept.text)) == {version}
+    stale = requests.get(f"{panel_server.url}/panel/main.js?v=older", timeout=30)
+    assert stale.status_code == 200 and stale.headers["Cache-Control"] == "no-cache"
 
 
 def test_log_in_shows_user_and_project_and_log_out(panel, stack):
