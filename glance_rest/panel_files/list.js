@@ -83,12 +83,13 @@ export async function openList(early = null) {
 // The disk formats this cloud takes, asked for after the rows are shown.
 async function offerFormats() {
   const select = $("filter-disk_format");
-  if (select.options.length > 1) { select.value = state.list.filters.disk_format || ""; return; }
+  if (select.dataset.offered) return;
   let info;
   try { info = await loadInfo(); } catch (error) { return; }  // the filter still takes the address's
   const chosen = state.list.filters.disk_format || "";
   const formats = info.disk_formats.includes(chosen) || !chosen ? info.disk_formats : [chosen, ...info.disk_formats];
   fillSelect(select, ["", ...formats], chosen, {"": "any"});
+  select.dataset.offered = "true";
 }
 
 // Horizon's free-text search: the shown page's rows only (Glance filters by
@@ -223,6 +224,11 @@ export function readListHash(queryText) {
     reversed: query.get("back") === "1",
     page: Number(query.get("page")) || 1,
   });
+  const format = $("filter-disk_format");
+  // The cloud's formats arrive after the rows: the address's one is kept till then.
+  if (state.list.filters.disk_format && ![...format.options].some((o) => o.value === state.list.filters.disk_format)) {
+    format.append(h("option", {text: state.list.filters.disk_format}));
+  }
   for (const name of FILTERS) $(`filter-${name}`).value = state.list.filters[name] || "";
 }
 
