@@ -12,13 +12,15 @@ import {$, FAILED, attempt, clearError, fillSelect, h, humanSize, notice, showEr
 
 // An item of the queue: {file, status, image, upload, row, cancelled}.
 // Statuses: waiting, creating, sending, importing, done, failed, cancelled.
+// A failed file is sent again by the next Create, with the form as it is then.
 const ENDED = new Set(["done", "failed", "cancelled"]);
+const TO_SEND = new Set(["waiting", "failed"]);
 const running = () => state.queue.some((item) => !["waiting", ...ENDED].includes(item.status));
 
 export async function openCreate() {
   showView("create");
   if (!running()) {
-    state.queue = state.queue.filter((item) => item.status === "waiting");
+    state.queue = state.queue.filter((item) => TO_SEND.has(item.status));
     renderQueue();
   }
   loadSuggestions();
@@ -82,8 +84,8 @@ export function dropTarget(form) {
 function renderQueue() {
   $("queue").replaceChildren(...state.queue.map((item) => item.row || (item.row = queueRow(item))));
   for (const item of state.queue) showItem(item);
-  const waiting = state.queue.filter((item) => item.status === "waiting").length;
-  $("queue-summary").textContent = state.queue.length ? `(${state.queue.length}, ${waiting} waiting)` : "";
+  const toSend = state.queue.filter((item) => TO_SEND.has(item.status)).length;
+  $("queue-summary").textContent = state.queue.length ? `(${state.queue.length}, ${toSend} to send)` : "";
   $("queue-title").hidden = !state.queue.length || sourceIsUrl();
 }
 
@@ -110,7 +112,8 @@ function showItem(item) {
     status.replaceChildren("created: ", h("a", {href: `#/images/${seg(item.image.id)}`,
                                                text: item.image.name || item.image.id}));
   } else {
-    status.textContent = item.status === "failed" ? `failed: ${item.message}` : STATUS_TEXT[item.status];
+    status.textContent = item.status === "failed" ? `failed: ${item.message} (Create sends it again)`
+      : STATUS_TEXT[item.status];
   }
   if (ENDED.has(item.status)) row.querySelector(".queue-rate").textContent = "";
   // An import Glance has started cannot be called back; an ended item can only go.
@@ -159,7 +162,7 @@ export async function create(event) {
   if (Object.keys(properties).length) fields.properties = properties;
   if (sourceIsUrl()) { await createFromUrl({...fields, name: form.get("name")}, form.get("url"), store); return; }
 
-  const waiting = state.queue.filter((item) => item.status === "waiting");
+  const waiting = state.queue.filter((item) => TO_SEND.has(item.status));
   if (!waiting.length) {
     showError(new ApiError(0, {error: {message: "Choose a file, or drop one on the form."}}));
     return;
@@ -168,13 +171,15 @@ export async function create(event) {
   $("create-submit").disabled = true;
   const name = waiting.length === 1 ? form.get("name") : "";
   for (const item of waiting) {
-    if (item.status !== "waiting") continue;  // cancelled while it waited
+    if (!TO_SEND.has(item.status)) continue;  // cancelled while it waited
     await sendItem(item, {...fields, name: name || item.file.name}, form.get("method"), store);
   }
   $("create-submit").disabled = false;
   const done = waiting.filter((item) => item.status === "done");
   if (!done.length) return;
   notice(`${done.length} of ${waiting.length} images created.`);
+  // Kept as it is for the failed files, to be sent again.
+  if (state.queue.some((item) => item.status === "failed")) return;
   event.target.reset();
   $("metadata-body").replaceChildren();
   showSource();
@@ -183,6 +188,9 @@ export async function create(event) {
 
 async function sendItem(item, body, method, store) {
   const update = (status) => { item.status = status; showItem(item); };
+  Object.assign(item, {image: null, cancelled: false, message: ""});
+  item.row.querySelector("progress").value = 0;
+  item.row.querySelector(".queue-percent").textContent = "0%";
   update("creating");
   try {
     item.image = await api("PUT", "glance/images/", body);

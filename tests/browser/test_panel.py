@@ -613,6 +613,31 @@ def test_dropped_files_queue_each_with_progress_speed_time_left_and_cancel(panel
     expect(page.locator("#detail-title")).to_have_text(names[3])
 
 
+def test_a_failed_file_is_sent_again_by_the_next_create(panel, stack):
+    """Nothing is lost on failure: the form and the file stay; Create sends it
+    again with the form as corrected."""
+    page = panel("demo")
+    page.get_by_role("link", name="Create image").click()
+    expect(page.locator("#create-store option").first).to_be_attached()
+    data = os.urandom(8 * 1024)
+    page.set_input_files("#create-file", files=[
+        {"name": "disk.raw", "mimeType": "application/octet-stream", "buffer": data}])
+    name = unique("again")
+    fill_create_form(page, name)
+    min_disk = page.locator("#create-form").get_by_label("Minimum disk (GB)")
+    min_disk.fill(str(2**31))   # more than Glance keeps
+    page.get_by_role("button", name="Create", exact=True).click()
+    expect(page.locator("#alert-text")).to_have_text(re.compile(r"^Error 400: min_disk: "))
+    expect(page.locator("#queue li .queue-status")).to_contain_text("failed: min_disk")
+    expect(page.locator("#create-form").get_by_label("Name", exact=True)).to_have_value(name)
+    assert list(stack.glance("demo").images.list(filters={"name": name})) == []
+    min_disk.fill("1")
+    page.get_by_role("button", name="Create", exact=True).click()
+    expect(page.locator("#detail-title")).to_have_text(name, timeout=60_000)
+    stored = stack.glance("demo").images.get(fact(page, "ID").inner_text())
+    assert stored.min_disk == 1 and stored.os_hash_value == hashlib.sha512(data).hexdigest()
+
+
 def test_the_metadata_step_sets_properties_on_the_new_image(panel, stack):
     page = panel("demo")
     page.get_by_role("link", name="Create image").click()
