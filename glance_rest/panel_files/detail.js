@@ -40,11 +40,13 @@ function renderImage(image) {
   const facts = {
     "Status": image.status, "Visibility": image.visibility, "Size": humanSize(image.size),
     "Disk format": image.disk_format, "Container format": image.container_format,
-    "Owner": image.owner, "Created": when(image.created_at), "Updated": when(image.updated_at),
+    "Owner": state.projectNames[image.owner] || image.owner,
+    "Created": when(image.created_at), "Updated": when(image.updated_at),
     "Checksum (sha512)": image.os_hash_value, "ID": image.id,
   };
   $("detail-facts").replaceChildren(...Object.entries(facts).flatMap(([name, value]) =>
-    [h("dt", {text: name}), h("dd", {text: value ?? "", "data-fact": name})]));
+    [h("dt", {text: name}), h("dd", {text: value ?? "", "data-fact": name,
+                                     "data-owner": name === "Owner" ? image.owner : null})]));
   $("action-download").disabled = image.status !== "active";
   $("action-deactivate").hidden = image.status !== "active";
   $("action-reactivate").hidden = image.status !== "deactivated";

@@ -179,9 +179,9 @@ function ownerName(owner) {
   return state.projectNames[owner] || owner || "";
 }
 
-// Once the user's projects are known: their names in the shown rows.
+// Once the user's projects are known: their names wherever an owner is shown.
 export function showOwners() {
-  for (const cell of $("images-body").querySelectorAll("td[data-owner]")) {
+  for (const cell of document.querySelectorAll("[data-owner]")) {
     cell.textContent = ownerName(cell.dataset.owner);
   }
 }

@@ -376,6 +376,10 @@ def test_owner_type_and_protected_columns(panel, stack):
     assert cells(snapshot) == {"Owner": "demo", "Type": "Snapshot", "Protected": "Yes"}
     assert cells(public) == {"Owner": project_id(stack, "admin"), "Type": "Image",
                              "Protected": "No"}
+    page.locator(f"#images-body tr[data-id='{snapshot}'] a").click()
+    expect(fact(page, "Owner")).to_have_text("demo")
+    page.reload()
+    expect(fact(page, "Owner")).to_have_text("demo")
     stack.glance("demo").images.update(snapshot, protected=False)
 
 
