@@ -1,6 +1,6 @@
 // The list: scopes, filters, sorting, pages both ways, expandable rows,
 // batch selection; its view lives in the address.
-import {api, imagePath, seg} from "./api.js";
+import {ApiError, api, imagePath, seg} from "./api.js";
 import {FIRST_PAGE, LIST_DEFAULTS, loadInfo, state} from "./state.js";
 import {$, FAILED, attempt, clearError, confirmDialog, errorText, fillSelect, h, humanSize, notice,
   showView, when} from "./ui.js";
@@ -85,7 +85,11 @@ async function offerFormats() {
   const select = $("filter-disk_format");
   if (select.dataset.offered) return;
   let info;
-  try { info = await loadInfo(); } catch (error) { return; }  // the filter still takes the address's
+  try { info = await loadInfo(); } catch (error) {
+    // Without them the filter keeps "any" and the address's format.
+    if (!(error instanceof ApiError)) throw error;
+    return;
+  }
   const chosen = state.list.filters.disk_format || "";
   const formats = info.disk_formats.includes(chosen) || !chosen ? info.disk_formats : [chosen, ...info.disk_formats];
   fillSelect(select, ["", ...formats], chosen, {"": "any"});
