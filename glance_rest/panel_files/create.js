@@ -126,14 +126,17 @@ function showItem(item) {
 // Bytes sent, their rate since the start, and the time left at that rate.
 function showProgress(item, sent, total) {
   const row = item.row;
-  const fraction = total ? sent / total : 1;
-  row.querySelector("progress").value = Math.floor(fraction * 100);
-  row.querySelector(".queue-percent").textContent = `${Math.floor(fraction * 100)}%`;
+  showPercent(row, Math.floor((total ? sent / total : 1) * 100));
   const seconds = (performance.now() - item.started) / 1000;
   if (seconds < 0.2 || sent === 0) return;
   const rate = sent / seconds;
   const left = Math.ceil((total - sent) / rate);
   row.querySelector(".queue-rate").textContent = `${humanSize(Math.round(rate))}/s · ${left} s left`;
+}
+
+function showPercent(row, percent) {
+  row.querySelector("progress").value = percent;
+  row.querySelector(".queue-percent").textContent = `${percent}%`;
 }
 
 function cancelItem(item) {
@@ -180,17 +183,14 @@ export async function create(event) {
   notice(`${done.length} of ${waiting.length} images created.`);
   // Kept as it is for the failed files, to be sent again.
   if (state.queue.some((item) => item.status === "failed")) return;
-  event.target.reset();
-  $("metadata-body").replaceChildren();
-  showSource();
+  clearForm();
   if (waiting.length === 1) location.hash = `#/images/${seg(done[0].image.id)}`;
 }
 
 async function sendItem(item, body, method, store) {
   const update = (status) => { item.status = status; showItem(item); };
   Object.assign(item, {image: null, cancelled: false, message: ""});
-  item.row.querySelector("progress").value = 0;
-  item.row.querySelector(".queue-percent").textContent = "0%";
+  showPercent(item.row, 0);
   update("creating");
   try {
     item.image = await api("PUT", "glance/images/", body);
@@ -205,9 +205,7 @@ async function sendItem(item, body, method, store) {
     item.upload = null;
     if (staged) {
       update("importing");
-      awaitImport(item.image.id);
-      await api("POST", imagePath(item.image.id, "import/"),
-                {method: "glance-direct", ...(store ? {stores: [store]} : {})});
+      await startImport(item.image.id, {method: "glance-direct"}, store);
     }
     update("done");
   } catch (error) {
@@ -216,12 +214,26 @@ async function sendItem(item, body, method, store) {
     item.message = error.message;
     update(error.code === "cancelled" ? "cancelled" : "failed");
     showError(error);
-    if (item.image) {
-      // The image holds nothing: do not leave it behind.
-      await api("DELETE", imagePath(item.image.id)).catch(() => null);
-      $("alert-help").textContent += " The new image was removed.";
-    }
+    if (item.image) await removeNewImage(item.image);
   }
+}
+
+// Glance's import into the chosen store; the image's view follows its task.
+async function startImport(imageId, body, store) {
+  awaitImport(imageId);
+  await api("POST", imagePath(imageId, "import/"), {...body, ...(store ? {stores: [store]} : {})});
+}
+
+// The image the form made holds nothing: do not leave it behind.
+async function removeNewImage(image) {
+  await api("DELETE", imagePath(image.id)).catch(() => null);
+  $("alert-help").textContent += " The new image was removed.";
+}
+
+function clearForm() {
+  $("create-form").reset();
+  $("metadata-body").replaceChildren();
+  showSource();
 }
 
 async function createFromUrl(body, url, store) {
@@ -229,19 +241,10 @@ async function createFromUrl(body, url, store) {
   try {
     const image = await attempt(() => api("PUT", "glance/images/", body));
     if (image === FAILED) return;
-    const done = await attempt(async () => {
-      awaitImport(image.id);
-      await api("POST", imagePath(image.id, "import/"),
-                {method: "web-download", uri: url, ...(store ? {stores: [store]} : {})});
-    });
-    if (done === FAILED) {
-      await api("DELETE", imagePath(image.id)).catch(() => null);
-      $("alert-help").textContent += " The new image was removed.";
-      return;
-    }
+    const done = await attempt(() => startImport(image.id, {method: "web-download", uri: url}, store));
+    if (done === FAILED) { await removeNewImage(image); return; }
     notice(`Image ${image.name} created.`);
-    $("create-form").reset();
-    $("metadata-body").replaceChildren();
+    clearForm();
     location.hash = `#/images/${seg(image.id)}`;
   } finally {
     $("create-submit").disabled = false;

@@ -90,10 +90,18 @@ async function offerFormats() {
     if (!(error instanceof ApiError)) throw error;
     return;
   }
-  const chosen = state.list.filters.disk_format || "";
-  const formats = info.disk_formats.includes(chosen) || !chosen ? info.disk_formats : [chosen, ...info.disk_formats];
-  fillSelect(select, ["", ...formats], chosen, {"": "any"});
+  fillSelect(select, ["", ...info.disk_formats], "", {"": "any"});
+  keepAddressFormat(select);
   select.dataset.offered = "true";
+}
+
+// The address's disk format stays chosen, one this cloud does not list too.
+function keepAddressFormat(select) {
+  const chosen = state.list.filters.disk_format || "";
+  if (![...select.options].some((option) => option.value === chosen)) {
+    select.append(h("option", {text: chosen}));
+  }
+  select.value = chosen;
 }
 
 // Horizon's free-text search: the shown page's rows only (Glance filters by
@@ -228,12 +236,9 @@ export function readListHash(queryText) {
     reversed: query.get("back") === "1",
     page: Number(query.get("page")) || 1,
   });
-  const format = $("filter-disk_format");
-  // The cloud's formats arrive after the rows: the address's one is kept till then.
-  if (state.list.filters.disk_format && ![...format.options].some((o) => o.value === state.list.filters.disk_format)) {
-    format.append(h("option", {text: state.list.filters.disk_format}));
-  }
   for (const name of FILTERS) $(`filter-${name}`).value = state.list.filters[name] || "";
+  // The cloud's formats arrive after the rows: the address's one is kept till then.
+  keepAddressFormat($("filter-disk_format"));
 }
 
 // Show the list as state.list now says, through the address.

@@ -462,6 +462,12 @@ def test_search_facets_protected_format_size_and_the_pages_text(panel, stack):
 
 
 # --- create -----------------------------------------------------------------------
+def choose_file(page, data):
+    """Chooses one file, disk.raw, on the create form's file input."""
+    page.set_input_files("#create-file", files=[
+        {"name": "disk.raw", "mimeType": "application/octet-stream", "buffer": data}])
+
+
 def fill_create_form(page, name, disk_format="raw"):
     form = page.locator("#create-form")
     form.get_by_label("Name", exact=True).fill(name)
@@ -479,8 +485,7 @@ def test_upload_shows_progress_to_100_and_the_image_becomes_active(panel, stack)
     expect(page.locator("#create-form").get_by_label("Store", exact=True)).to_have_value("local")
     data = os.urandom(6 * 1024 * 1024)
     name = unique("upload")
-    page.set_input_files("#create-file", files=[
-        {"name": "disk.raw", "mimeType": "application/octet-stream", "buffer": data}])
+    choose_file(page, data)
     fill_create_form(page, name)
     page.locator("#create-form").get_by_label("Store", exact=True).select_option("archive")
     page.evaluate("""() => {
@@ -505,8 +510,7 @@ def test_stage_and_import_with_glance_direct(panel, stack):
     page = panel("demo")
     page.get_by_role("link", name="Create image").click()
     data = os.urandom(512 * 1024)
-    page.set_input_files("#create-file", files=[
-        {"name": "disk.raw", "mimeType": "application/octet-stream", "buffer": data}])
+    choose_file(page, data)
     page.get_by_label("How to send them").select_option("glance-direct")
     name = unique("staged")
     fill_create_form(page, name)
@@ -524,9 +528,7 @@ def test_cancel_stops_the_upload_and_removes_the_new_image(panel, stack):
     page = panel("demo")
     page.get_by_role("link", name="Create image").click()
     name = unique("cancelled")
-    page.set_input_files("#create-file", files=[
-        {"name": "disk.raw", "mimeType": "application/octet-stream",
-         "buffer": b"\x00" * (4 * 1024 * 1024)}])
+    choose_file(page, b"\x00" * (4 * 1024 * 1024))
     fill_create_form(page, name)
     # A slow line, so that the upload is still running when Cancel is pressed.
     cdp = page.context.new_cdp_session(page)
@@ -624,8 +626,7 @@ def test_a_failed_file_is_sent_again_by_the_next_create(panel, stack):
     page.get_by_role("link", name="Create image").click()
     expect(page.locator("#create-store option").first).to_be_attached()
     data = os.urandom(8 * 1024)
-    page.set_input_files("#create-file", files=[
-        {"name": "disk.raw", "mimeType": "application/octet-stream", "buffer": data}])
+    choose_file(page, data)
     name = unique("again")
     fill_create_form(page, name)
     min_disk = page.locator("#create-form").get_by_label("Minimum disk (GB)")
@@ -646,8 +647,7 @@ def test_the_metadata_step_sets_properties_on_the_new_image(panel, stack):
     page = panel("demo")
     page.get_by_role("link", name="Create image").click()
     expect(page.locator("#create-store option").first).to_be_attached()
-    page.set_input_files("#create-file", files=[
-        {"name": "disk.raw", "mimeType": "application/octet-stream", "buffer": b"\x00" * 4096}])
+    choose_file(page, b"\x00" * 4096)
     name = unique("metadata")
     fill_create_form(page, name)
     step = page.locator("#create-metadata")
@@ -974,8 +974,7 @@ def test_no_wcag_21_a_or_aa_violation_on_login_list_detail_and_create(
     found["detail"] = accessibility_violations(page)
     page.goto(panel_server.url + "/#/create")
     expect(page.locator("#create-store option").first).to_be_attached()
-    page.set_input_files("#create-file", files=[
-        {"name": "disk.raw", "mimeType": "application/octet-stream", "buffer": b"\x00"}])
+    choose_file(page, b"\x00")
     expect(page.locator("#queue li")).to_have_count(1)
     found["create"] = accessibility_violations(page)
     assert found == {"login": [], "list": [], "detail": [], "create": []}
