@@ -105,7 +105,22 @@ def image_listing(query):
             filters["visibility"] = "public" if is_public else "private"
     if "property-owner_id" in filters:
         filters["owner"] = filters.pop("property-owner_id")
+    if isinstance(filters.get("name"), str):
+        filters["name"] = exact_name(filters["name"])
     return _glance_filters(filters), options
+
+
+# Glance reads name=a:b as operator a (only eq and in exist), so an image named
+# ubuntu:22.04 could not be found by its name: such a name is sent as eq:NAME.
+NAME_OPERATORS = ("eq:", "in:")
+
+
+def exact_name(name):
+    """The name filter Glance reads as ``name`` itself, unless it starts with
+    one of Glance's operators (the caller means it)."""
+    if ":" in name and not name.startswith(NAME_OPERATORS):
+        return "eq:" + name
+    return name
 
 
 def namespace_listing(query):

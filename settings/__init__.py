@@ -9,6 +9,7 @@ import os
 import urllib.parse
 from pathlib import Path
 
+import django
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -113,8 +114,10 @@ else:
     _database = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": env_str("GLANCE_REST_DB", str(BASE_DIR / ".stack" / "glance-rest.sqlite3")),
-        # IMMEDIATE avoids "database is locked" when two requests write sessions.
-        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        # IMMEDIATE (Django 5.1+) avoids "database is locked" when two requests
+        # write sessions; on Django 4.2 the wait for the lock is all there is.
+        "OPTIONS": {"timeout": 20, **(
+            {"transaction_mode": "IMMEDIATE"} if django.VERSION >= (5, 1) else {})},
     }
 DATABASES = {
     "default": {

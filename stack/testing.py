@@ -170,18 +170,42 @@ class ApiServer:
         stop_process(self.process)
 
 
-HORIZON_PYTHON = os.environ.get("HORIZON_PYTHON", str(ROOT / ".venv-horizon" / "bin" / "python"))
+# The maintained OpenStack releases whose Horizon the tests run (horizons/);
+# make test builds HORIZONS (the oldest and the newest), make test-horizons all.
+HORIZON_RELEASES = ("2025.1", "2025.2", "2026.1", "2026.2")
+NEWEST_HORIZON = HORIZON_RELEASES[-1]
+
+
+def horizons():
+    """The releases this run was built for (make sets HORIZONS)."""
+    return os.environ.get("HORIZONS", NEWEST_HORIZON).split()
+
+
+def horizon_venv(release):
+    return ROOT / f".venv-horizon-{release}"
+
+
+def horizon_version(release):
+    """The Horizon version the release pins (its constraints file)."""
+    for line in (ROOT / "horizons" / f"{release}.txt").read_text().splitlines():
+        if line.startswith("horizon==="):
+            return tuple(int(part) for part in line.split("===")[1].split("."))
+    raise LookupError(f"no horizon pin for {release}")
 
 
 class HorizonServer:
-    """A stock Horizon 27 (stack/horizon_site, ``make horizon``) under gunicorn
-    against a test stack, with this app mounted in it unless ``mounted`` is
-    false. ``restart`` changes its settings on the same port and keeps its
-    sessions (same key and cache folder) unless the web root changes."""
+    """A stock Horizon of one release (stack/horizon_site, ``make
+    horizon-RELEASE``) under gunicorn against a test stack, with this app
+    mounted in it unless ``mounted`` is false. ``restart`` changes its settings
+    on the same port and keeps its sessions (same key and cache folder) unless
+    the web root changes."""
 
     def __init__(self, stack, folder, mounted=True, upload_mode="legacy", webroot="/",
-                 port=None, extra_env=None):
+                 port=None, extra_env=None, release=NEWEST_HORIZON):
         self.stack = stack
+        self.release = release
+        self.version = horizon_version(release)
+        self.python = horizon_venv(release) / "bin" / "python"
         self.folder = Path(folder)
         self.port = port or stack.horizon_port
         self.log = self.folder / "horizon.log"
@@ -206,7 +230,7 @@ class HorizonServer:
 
     def env(self):
         env = {
-            "PATH": f"{Path(HORIZON_PYTHON).parent}:/usr/bin:/bin",
+            "PATH": f"{self.python.parent}:/usr/bin:/bin",
             "LANG": "C.UTF-8",
             # Only the site's package: glance_rest is the copy installed into
             # Horizon's virtualenv (make horizon), as an operator installs it.
@@ -215,6 +239,7 @@ class HorizonServer:
             "OPENSTACK_KEYSTONE_URL": self.stack.keystone_url,
             "OPENSTACK_REGION": REGION,
             "HORIZON_DATA_DIR": str(self.folder / "data"),
+            "HORIZON_STATIC_ROOT": str(ROOT / "build" / f"horizon-{self.release}" / "static"),
             # Legacy-mode uploads are spooled here before Horizon sends them on.
             "TMPDIR": str(self.folder / "tmp"),
             "HORIZON_WEBROOT": self.webroot,
@@ -234,12 +259,16 @@ class HorizonServer:
         self.site_path.mkdir(exist_ok=True)
         if not (self.site_path / "stack").exists():
             (self.site_path / "stack").symlink_to(ROOT / "stack")
+        gunicorn = str(self.python.parent / "gunicorn")
+        # gunicorn 24+ opens a control socket shared by every master on the
+        # machine; the releases that pin gunicorn 23 have none to turn off.
+        control = ["--no-control-socket"] if "--no-control-socket" in subprocess.run(
+            [gunicorn, "--help"], capture_output=True, text=True).stdout else []
         with open(self.log, "ab") as log:
             # A process per core; threads for the waits on Keystone and Glance.
             self.process = subprocess.Popen(
-                [str(Path(HORIZON_PYTHON).parent / "gunicorn"),
-                 "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--threads", "4",
-                 "--no-control-socket", "stack.horizon_site.wsgi:application"],
+                [gunicorn, "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--threads", "4",
+                 *control, "stack.horizon_site.wsgi:application"],
                 cwd=self.site_path, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)
         deadline = time.monotonic() + timeout
@@ -264,7 +293,7 @@ class HorizonServer:
 
     def expire_session(self, session_key):
         """Make the Keystone token of the session ``session_key`` look expired."""
-        subprocess.run([HORIZON_PYTHON, "-m", "stack.horizon_site.expire_session", session_key],
+        subprocess.run([str(self.python), "-m", "stack.horizon_site.expire_session", session_key],
                        cwd=self.site_path, env=self.env(), check=True, timeout=60)
 
     def restart(self, **changes):

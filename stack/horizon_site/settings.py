@@ -1,11 +1,8 @@
 """Horizon's own settings, then this site's, from the environment."""
 
 import os
-from pathlib import Path
-
 from openstack_dashboard.settings import *  # noqa: F401,F403
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _flag(name, default):
@@ -58,8 +55,9 @@ CACHES = {"default": {
 }}
 
 # Pages cannot render without offline compression; WhiteNoise serves the result
-# (gunicorn serves no files). make horizon collects and compresses once.
-STATIC_ROOT = str(ROOT / "build" / "horizon-static")
+# (gunicorn serves no files). make horizon-RELEASE collects and compresses once
+# per release, into build/horizon-RELEASE/static.
+STATIC_ROOT = os.environ["HORIZON_STATIC_ROOT"]
 COMPRESS_OFFLINE = True
 COMPRESS_ENABLED = True
 # The compressed scripts hold WEBROOT and STATIC_URL: one manifest per web root.

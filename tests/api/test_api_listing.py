@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from tests.helpers import IMAGES, unique
+from tests.helpers import IMAGES, make_image, unique
 
 pytestmark = pytest.mark.stack
 
@@ -125,6 +125,26 @@ def test_namespaces_for_a_resource_type_have_prefixed_properties(api, stack):
     direct = stack.glance("demo").metadefs_namespace.list(filters={
         "resource_types": ["OS::Glance::Image"]})
     assert names == sorted(n["namespace"] for n in direct)
+
+
+def test_a_name_with_a_colon_lists_the_images_of_that_name(api, stack):
+    """Glance reads name=ubuntu:22.04 as an operator "ubuntu" (400); the API
+    asks for the exact name. Glance's own in: still works where meant."""
+    tag = unique("colon")
+    named = {name: make_image(stack, name=name) for name in (
+        f"ubuntu:22.04-{tag}", f":x-{tag}", f"{tag}-plain")}
+    client = api()
+    for name, image_id in named.items():
+        answer = client.get(IMAGES, {"name": name})
+        assert answer.status_code == 200, answer.json()
+        assert [i["id"] for i in answer.json()["items"]] == [image_id]
+    either = client.get(IMAGES, {"name": f'in:"ubuntu:22.04-{tag}",{tag}-plain',
+                                 "sort_key": "name", "sort_dir": "asc"})
+    assert either.status_code == 200, either.json()
+    assert [i["id"] for i in either.json()["items"]] == [
+        named[f"{tag}-plain"], named[f"ubuntu:22.04-{tag}"]]
+    unknown = client.get(IMAGES, {"name": f"in:nothing-{tag}"})
+    assert unknown.status_code == 200 and unknown.json()["items"] == []
 
 
 def test_namespaces_paginated(api, settings):

@@ -1,6 +1,8 @@
 """``pip install .`` from the checkout gives a working app: a fresh virtualenv,
 the package and exactly its declared dependencies, then Django's checks and
-real requests through the installed code (not the checkout's)."""
+real requests through the installed code (not the checkout's). The wheel
+holds the app alone: the standalone settings (settings/) stay in the
+checkout, so the test names them on PYTHONPATH as a deployment names its own."""
 
 import json
 import os
@@ -47,8 +49,15 @@ def test_pip_install_gives_a_working_app(stack, tokens, tmp_path):
          "-c", str(ROOT / "constraints.txt"), str(ROOT)],
         capture_output=True, text=True, cwd=tmp_path)
     assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
+    site_packages = next(venv.glob("lib/python*/site-packages"))
+    top_level = {path.name for path in site_packages.iterdir()}
+    assert "glance_rest" in top_level
+    assert not {"settings", "stack", "tests", "bench"} & top_level
+    # The deployment's own settings module: here the checkout's, alone on the path.
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "settings").symlink_to(ROOT / "settings")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
-    env.update({"DJANGO_SETTINGS_MODULE": "settings", "SECRET_KEY": "x" * 50,
+    env.update({"DJANGO_SETTINGS_MODULE": "settings", "PYTHONPATH": str(tmp_path / "site"), "SECRET_KEY": "x" * 50,
                 "ALLOWED_HOSTS": "testserver", "GLANCE_REST_DB": str(tmp_path / "db.sqlite3"),
                 "OPENSTACK_KEYSTONE_URL": stack.keystone_url, "OPENSTACK_REGION": REGION,
                 "TOKEN": tokens("demo")})

@@ -1,6 +1,7 @@
-"""Inside Horizon: a stock Horizon 27.0.0 with this app mounted by its two
-settings (stack/horizon_site), its Images panel driven in Chromium as a person
-drives it, each change read back from Glance directly.
+"""Inside Horizon: each maintained release's stock Horizon (make test: the
+oldest and the newest; make test-horizons: all) with this app mounted by its
+two settings (stack/horizon_site), its Images panel driven in Chromium as a
+person drives it, each change read back from Glance directly.
 
 Every request the page sends under /api/glance/ must be answered by this app
 (its answers carry X-Request-Id; Horizon's own glance views send none): the
@@ -15,7 +16,7 @@ import time
 import pytest
 from glanceclient.exc import HTTPNotFound
 
-from stack.testing import HorizonServer
+from stack.testing import HorizonServer, horizons
 from tests.helpers import FileServer, make_image, unique, wait_for_status
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
@@ -24,12 +25,12 @@ pytestmark = [pytest.mark.stack, pytest.mark.browser]
 PAGE_SIZE = 3
 
 
-@pytest.fixture(scope="module")
-def horizon(stack, tmp_path_factory):
-    """Horizon with this app mounted, under a WEBROOT other than / (as
-    distribution packages install it)."""
-    server = HorizonServer(stack, tmp_path_factory.mktemp("horizon"), mounted=True,
-                           webroot="/dashboard/").start()
+@pytest.fixture(scope="module", params=horizons())
+def horizon(request, stack, tmp_path_factory):
+    """One release's Horizon with this app mounted, under a WEBROOT other than
+    / (as distribution packages install it)."""
+    server = HorizonServer(stack, tmp_path_factory.mktemp(f"horizon-{request.param}"),
+                           mounted=True, webroot="/dashboard/", release=request.param).start()
     yield server
     server.stop()
 

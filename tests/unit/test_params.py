@@ -1,6 +1,8 @@
 """params.py and contract.py: query strings, listings and image bodies,
 checked against openapi.json and read as Glance takes them (pure logic)."""
 
+from urllib.parse import urlencode
+
 import pytest
 from django.http import QueryDict
 
@@ -213,3 +215,15 @@ def test_update_ignores_a_properties_object():
     body = {"name": "n", "properties": {"stale": "value", "os_distro": "old"}}
     assert attributes(body, DESCRIBED, creating=False) == {"name": "n"}
     assert attributes(body, DESCRIBED)["stale"] == "value"
+
+
+@pytest.mark.parametrize("name, sent", [
+    ("ubuntu:22.04", "eq:ubuntu:22.04"),
+    (":x", "eq::x"),
+    ("plain", "plain"),
+    ("in:a,b", "in:a,b"),
+    ("eq:a:b", "eq:a:b"),
+])
+def test_a_name_filter_is_the_exact_name_unless_it_starts_with_an_operator(name, sent):
+    filters, _ = params.image_listing(QueryDict(urlencode({"name": name})))
+    assert filters["name"] == sent
