@@ -10,7 +10,7 @@ export GLANCE_REST_DEV ?= 1
 
 .PRECIOUS: .venv-horizon-%/.installed build/horizon-%/static.stamp
 .PHONY: run serve test test-unit bench bench-horizon bench-data venvs installed horizons wheel \
-	test-horizons clean-stack system-deps screenshots bench-panel
+	test-horizons test-floors clean-stack system-deps screenshots bench-panel
 
 venvs: $(VENV)/.installed $(STACK_VENV)/.installed
 
@@ -114,6 +114,23 @@ test-horizons: system-deps
 	$(MAKE) --no-print-directory horizons HORIZONS="$(HORIZON_RELEASES)"
 	HORIZONS="$(HORIZON_RELEASES)" $(VENV)/bin/python -m pytest $(PYTEST_ARGS) \
 		$(if $(PYTEST_ARGS),,tests/api/test_horizon_install.py tests/browser/test_inside_horizon.py)
+
+# The unit and API tiers on the declared floors (floors.txt: 2025.1's pins of
+# Django, keystoneauth1, glanceclient, urllib3, requests, ...) with the test tools.
+FLOORS_VENV := .venv-floors
+$(FLOORS_VENV)/.installed: floors.txt setup.cfg requirements-dev.txt
+	rm -rf $(FLOORS_VENV)
+	$(PYTHON) -m venv $(FLOORS_VENV)
+	PIP_CONSTRAINT="$(CURDIR)/floors.txt" $(FLOORS_VENV)/bin/pip install -q \
+		--disable-pip-version-check ".[server]" -r requirements-dev.txt
+	# The checkout itself is what runs (the dependencies above are what count).
+	$(FLOORS_VENV)/bin/pip uninstall -q -y glance-rest
+	@touch $@
+
+test-floors: installed $(FLOORS_VENV)/.installed system-deps
+	APP_VENV_BIN=$(CURDIR)/$(FLOORS_VENV)/bin $(FLOORS_VENV)/bin/python -m pytest $(PYTEST_ARGS) \
+		$(if $(PYTEST_ARGS),,tests/unit tests/api --ignore tests/api/test_install.py \
+		--ignore tests/api/test_horizon_install.py)
 
 # The fast tier alone: pure logic, no stack, no browser (seconds).
 test-unit: installed

@@ -113,6 +113,13 @@ class StackProcess:
         return GlanceClient("2", session=self.session(user), region_name=REGION)
 
 
+def no_control_socket(gunicorn):
+    """gunicorn 24+ opens a control socket at one path shared by every master
+    on the machine: turned off. gunicorn 23 (2025.1's pin) has none."""
+    help_text = subprocess.run([gunicorn, "--help"], capture_output=True, text=True).stdout
+    return ["--no-control-socket"] if "--no-control-socket" in help_text else []
+
+
 APP_BIN = Path(os.environ.get("APP_VENV_BIN", str(ROOT / ".venv" / "bin")))
 
 
@@ -151,7 +158,8 @@ class ApiServer:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [str(APP_BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}",
-                 "--workers", str(self.workers), "--threads", "8", "--no-control-socket",
+                 "--workers", str(self.workers), "--threads", "8",
+                 *no_control_socket(str(APP_BIN / "gunicorn")),
                  "--worker-class", "glance_rest.gunicorn_worker.ThreadWorker",
                  "--timeout", "300", "glance_rest.wsgi:application"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
@@ -260,15 +268,11 @@ class HorizonServer:
         if not (self.site_path / "stack").exists():
             (self.site_path / "stack").symlink_to(ROOT / "stack")
         gunicorn = str(self.python.parent / "gunicorn")
-        # gunicorn 24+ opens a control socket shared by every master on the
-        # machine; the releases that pin gunicorn 23 have none to turn off.
-        control = ["--no-control-socket"] if "--no-control-socket" in subprocess.run(
-            [gunicorn, "--help"], capture_output=True, text=True).stdout else []
         with open(self.log, "ab") as log:
             # A process per core; threads for the waits on Keystone and Glance.
             self.process = subprocess.Popen(
                 [gunicorn, "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--threads", "4",
-                 *control, "stack.horizon_site.wsgi:application"],
+                 *no_control_socket(gunicorn), "stack.horizon_site.wsgi:application"],
                 cwd=self.site_path, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)
         deadline = time.monotonic() + timeout
