@@ -8,6 +8,7 @@ process, so that connections are reused across API requests.
 
 import contextlib
 import contextvars
+import threading
 
 import glanceclient
 import requests
@@ -19,14 +20,36 @@ from urllib3.util.retry import Retry
 from .conf import settings
 from .errors import GlanceError
 
-# Per API request: {"glance": n, "keystone": n, "glance_request_id": str}.
+class Tally:
+    """One API request's backend calls, and Glance's request id. Counted from
+    the request's thread and from the worker threads ``run_in_context``
+    starts, hence the lock (``+=`` is a read and a write: two threads lose one)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.glance = 0
+        self.keystone = 0
+        self.glance_request_id = None
+
+    def count_keystone(self):
+        with self._lock:
+            self.keystone += 1
+
+    def count_glance(self, request_id=None):
+        with self._lock:
+            self.glance += 1
+            if request_id:
+                self.glance_request_id = request_id
+
+
+# Per API request: its Tally.
 calls = contextvars.ContextVar("glance_rest_backend_calls", default=None)
 
 
 def _count_keystone(response, *args, **kwargs):
     tally = calls.get()
     if tally is not None:
-        tally["keystone"] += 1
+        tally.count_keystone()
 
 
 def _on_glance_response(response, *args, **kwargs):
@@ -34,10 +57,7 @@ def _on_glance_response(response, *args, **kwargs):
     glanceclient turns it into an exception without its status."""
     tally = calls.get()
     if tally is not None:
-        tally["glance"] += 1
-        request_id = response.headers.get("x-openstack-request-id")
-        if request_id:
-            tally["glance_request_id"] = request_id
+        tally.count_glance(response.headers.get("x-openstack-request-id"))
     if response.status_code >= 400:
         raise GlanceError.from_response(response)
 
@@ -50,7 +70,7 @@ def counting():
     if tally is not None:
         yield tally
         return
-    tally = {"glance": 0, "keystone": 0, "glance_request_id": None}
+    tally = Tally()
     reset = calls.set(tally)
     try:
         yield tally

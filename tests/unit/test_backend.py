@@ -66,3 +66,38 @@ def test_a_read_is_sent_again_when_glance_drops_a_reused_connection():
         assert from_client_error(raised.value).status == 503
     finally:
         server.close()
+
+
+def test_the_tally_is_exact_when_worker_threads_count():
+    """Many threads call the response hooks at once, as run_in_context's
+    workers do for one request; no call may be lost. (On CPython 3.11 a bare
+    ``+=`` rarely loses one, as the interpreter switches threads only at
+    calls and jumps: the lock makes it exact on every interpreter, free-threaded
+    ones included.)"""
+    import concurrent.futures
+    import sys
+
+    import requests
+
+    from glance_rest import backend
+
+    answer = requests.Response()
+    answer.status_code = 200
+    answer.headers["x-openstack-request-id"] = "req-glance"
+    threads, each = 16, 2000
+
+    def calls(_):
+        for _ in range(each):
+            backend._on_glance_response(answer)
+            backend._count_keystone(answer)
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        with backend.counting() as tally, concurrent.futures.ThreadPoolExecutor(threads) as pool:
+            backend.run_in_context(pool, calls, range(threads))
+    finally:
+        sys.setswitchinterval(switch)
+    assert (tally.glance, tally.keystone) == (threads * each, threads * each)
+    assert tally.glance_request_id == "req-glance"
+
