@@ -3,11 +3,13 @@ them: how many calls went to which service, and Glance's request id.
 
 Keystone is reached through keystoneauth1, Glance through python-glanceclient
 (``glance_client``), both over pooled python-requests sessions kept for the
-process, so that connections are reused across API requests.
+process, so that connections are reused across API requests. Those sessions
+serve every user: they keep connections, never cookies.
 """
 
 import contextlib
 import contextvars
+import http.cookiejar
 import threading
 
 import glanceclient
@@ -97,8 +99,18 @@ class _ResendOnDroppedConnection(Retry):
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """Store no cookie. A pooled session serves every user's calls: a cookie
+    one answer set (a load balancer's sticky session) would go with every
+    later call, whoever makes it."""
+
+    def set_ok(self, cookie, request):
+        return False
+
+
 def _pooled_session(count_hook):
     session = requests.Session()
+    session.cookies.set_policy(_NoCookies())
     # The services are reached directly: no *_PROXY lookups on every call.
     session.trust_env = False
     session.hooks["response"].append(count_hook)
