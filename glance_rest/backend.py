@@ -22,6 +22,7 @@ from urllib3.util.retry import Retry
 from .conf import settings
 from .errors import GlanceError
 
+
 class Tally:
     """One API request's backend calls, and Glance's request id. Counted from
     the request's thread and from the worker threads ``run_in_context``
