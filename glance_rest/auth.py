@@ -13,6 +13,7 @@ token's SHA-256: the token itself is never a key nor a stored value.
 """
 
 import hashlib
+import logging
 import time
 
 from django.core.cache import cache
@@ -27,6 +28,7 @@ from .caching import cache_key
 from .conf import settings
 from .errors import ApiError, LoginExpired, LoginRequired, from_client_error
 
+LOG = logging.getLogger(__name__)
 SESSION_KEY = "glance_rest_auth"
 # Refuse a token this close to its expiry: it would die mid-request.
 STALE_SECONDS = 30
@@ -165,7 +167,8 @@ def projects(credentials):
 
 def switch_project(request, credentials, project):
     """Re-scope the session's login to another of the user's ``project`` (id or
-    name) with its current token, no password; the old token is revoked."""
+    name) with its current token, no password; the old token is revoked.
+    Returns the new credentials and whether the old token was revoked."""
     if not credentials.via_session:
         raise ApiError(400, "Only a browser session switches projects; with X-Auth-Token, "
                             "ask Keystone for a token scoped to the project.")
@@ -184,8 +187,7 @@ def switch_project(request, credentials, project):
     request.session.cycle_key()
     rotate_token(request)
     request.session[SESSION_KEY] = scoped.get_auth_state()
-    revoke_token(old_token)
-    return Credentials(access_info, via_session=True)
+    return Credentials(access_info, via_session=True), revoke_token(request, old_token)
 
 
 def _choose_project(projects, wanted):
@@ -204,36 +206,59 @@ def session_credentials(request):
     state = request.session.get(SESSION_KEY)
     if not state:
         return None
-    try:
-        access_info = _load(state)
-    except (ValueError, KeyError, TypeError):
-        access_info = None
+    access_info = _stored_access(request, state)
     if access_info is None or not _usable(access_info):
         request.session.flush()
         raise LoginExpired()
     return Credentials(access_info, via_session=True)
 
 
-def logout(request):
-    """Revoke the session's token at Keystone, then end the session."""
-    creds = None
+def _stored_access(request, state):
+    """The AccessInfo of a session's stored login; None, logged, if the state
+    is corrupt. Every caller then flushes the session: logged once per session."""
     try:
-        creds = session_credentials(request)
-    except LoginExpired:
-        pass
-    if creds is not None:
-        revoke_token(creds.token)
+        access_info = _load(state)
+    except (ValueError, KeyError, TypeError) as exc:
+        failure = f"{type(exc).__name__}: {exc}"
+    else:
+        if access_info is not None:
+            return access_info
+        failure = "no token in it"
+    # Never the state itself (it holds the token), nor the session's key.
+    LOG.warning("Corrupt login state in a session (%s); the session is ended, request id %s",
+                failure, getattr(request, "request_id", "-"))
+    return None
+
+
+def logout(request):
+    """Revoke the session's token at Keystone, then end the session. Whether
+    the token was revoked; None when the session held none."""
+    state = request.session.get(SESSION_KEY)
+    access_info = _stored_access(request, state) if state else None
+    revoked = None if access_info is None else revoke_token(request, access_info.auth_token)
     request.session.flush()
+    return revoked
 
 
-def revoke_token(token):
-    token_cache.drop(_token_key(token))
+def revoke_token(request, token):
+    """Revoke ``token`` at Keystone. Whether it no longer works: revoked now,
+    or already invalid (expired, revoked before). A failure is logged, with
+    the start of the token's SHA-256 (the name the caches know it by), never
+    the token."""
+    key = _token_key(token)
+    token_cache.drop(key)
     try:
         keystone_session().delete(
             keystone_url("/auth/tokens"),
             headers={"X-Auth-Token": token, "X-Subject-Token": token})
-    except ks_exc.ClientException:
-        pass  # already invalid or Keystone away: the session ends anyway
+    except (ks_exc.Unauthorized, ks_exc.NotFound):
+        return True  # Keystone no longer takes it
+    except ks_exc.ClientException as exc:
+        LOG.warning("Token not revoked, it stays valid until it expires: token sha256 %s..., "
+                    "request id %s, Keystone: %s: %s", key[:12],
+                    getattr(request, "request_id", "-"), type(exc).__name__, exc)
+        return False
+    return True
 
 
 # --- X-Auth-Token ---------------------------------------------------------------

@@ -45,18 +45,18 @@ class Logout(ApiView):
 
     @ajax("logout", login_required=False, browser_checks=False, parse_body=False)
     def post(self, request):
-        """Revoke the token at Keystone and end the session. 204 either way.
-        A browser's session is ended only by the browser's own XHR with its
-        CSRF token; a caller with neither a session nor a token has nothing
-        to end."""
+        """Revoke the token at Keystone and end the session; ``{"revoked":
+        true}`` when the token no longer works, ``false`` when Keystone could
+        not revoke it (it works until it expires), ``null`` when there was no
+        token. A browser's session is ended only by the browser's own XHR
+        with its CSRF token."""
         token = request.headers.get("X-Auth-Token")
         if token:
-            auth.revoke_token(token)
-            return None
+            return {"revoked": auth.revoke_token(request, token)}
         if django_settings.SESSION_COOKIE_NAME not in request.COOKIES:
-            return None
+            return {"revoked": None}
         check_browser_request(request)
-        auth.logout(request)
+        return {"revoked": auth.logout(request)}
 
 
 @register
@@ -76,6 +76,8 @@ class SwitchProject(ApiView):
 
     @ajax("switchProject", data_required=True)
     def post(self, request):
-        """Re-scope the session to ``{"project": "<id or name>"}``, no password."""
-        project = request.DATA["project"]
-        return auth.switch_project(request, request.credentials, project).describe()
+        """Re-scope the session to ``{"project": "<id or name>"}``, no password;
+        the new login, and whether the old token was revoked."""
+        credentials, revoked = auth.switch_project(request, request.credentials,
+                                                   request.DATA["project"])
+        return {**credentials.describe(), "revoked": revoked}

@@ -3,11 +3,14 @@ them: how many calls went to which service, and Glance's request id.
 
 Keystone is reached through keystoneauth1, Glance through python-glanceclient
 (``glance_client``), both over pooled python-requests sessions kept for the
-process, so that connections are reused across API requests.
+process, so that connections are reused across API requests. Those sessions
+serve every user: they keep connections, never cookies.
 """
 
 import contextlib
 import contextvars
+import http.cookiejar
+import threading
 
 import glanceclient
 import requests
@@ -19,14 +22,37 @@ from urllib3.util.retry import Retry
 from .conf import settings
 from .errors import GlanceError
 
-# Per API request: {"glance": n, "keystone": n, "glance_request_id": str}.
+
+class Tally:
+    """One API request's backend calls, and Glance's request id. Counted from
+    the request's thread and from the worker threads ``run_in_context``
+    starts, hence the lock (``+=`` is a read and a write: two threads lose one)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.glance = 0
+        self.keystone = 0
+        self.glance_request_id = None
+
+    def count_keystone(self):
+        with self._lock:
+            self.keystone += 1
+
+    def count_glance(self, request_id=None):
+        with self._lock:
+            self.glance += 1
+            if request_id:
+                self.glance_request_id = request_id
+
+
+# Per API request: its Tally.
 calls = contextvars.ContextVar("glance_rest_backend_calls", default=None)
 
 
 def _count_keystone(response, *args, **kwargs):
     tally = calls.get()
     if tally is not None:
-        tally["keystone"] += 1
+        tally.count_keystone()
 
 
 def _on_glance_response(response, *args, **kwargs):
@@ -34,10 +60,7 @@ def _on_glance_response(response, *args, **kwargs):
     glanceclient turns it into an exception without its status."""
     tally = calls.get()
     if tally is not None:
-        tally["glance"] += 1
-        request_id = response.headers.get("x-openstack-request-id")
-        if request_id:
-            tally["glance_request_id"] = request_id
+        tally.count_glance(response.headers.get("x-openstack-request-id"))
     if response.status_code >= 400:
         raise GlanceError.from_response(response)
 
@@ -50,7 +73,7 @@ def counting():
     if tally is not None:
         yield tally
         return
-    tally = {"glance": 0, "keystone": 0, "glance_request_id": None}
+    tally = Tally()
     reset = calls.set(tally)
     try:
         yield tally
@@ -77,8 +100,18 @@ class _ResendOnDroppedConnection(Retry):
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """Store no cookie. A pooled session serves every user's calls: a cookie
+    one answer set (a load balancer's sticky session) would go with every
+    later call, whoever makes it."""
+
+    def set_ok(self, cookie, request):
+        return False
+
+
 def _pooled_session(count_hook):
     session = requests.Session()
+    session.cookies.set_policy(_NoCookies())
     # The services are reached directly: no *_PROXY lookups on every call.
     session.trust_env = False
     session.hooks["response"].append(count_hook)

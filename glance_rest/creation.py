@@ -2,28 +2,51 @@
 direct upload) or with its data streamed from a multipart form.
 
 Each flow makes several Glance calls; whatever fails after the image exists
-deletes it again, so nothing half-made is left. Each returns the new image as
-Glance gives it (and, for direct uploads, what the browser needs).
+deletes it again, so nothing half-made is left. When that delete fails too
+(the image is protected, Glance went away), it is logged and the caller's
+error says the image may remain. Each returns the new image as Glance gives
+it (and, for direct uploads, what the browser needs).
 """
 
 import contextlib
 import json
+import logging
 
 from . import glance as api
 from . import contract, params, uploads
 from .conf import settings
-from .errors import ApiError, BadInput
+from .errors import ApiError, BadInput, from_client_error
+
+LOG = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
-def deleted_on_failure(glance, image_id):
-    """Delete a just-created image if what follows fails: nothing half-made is left."""
+def deleted_on_failure(glance, image_id, request_id):
+    """Delete a just-created image if what follows fails: nothing half-made is
+    left, or the caller is told what may be."""
     try:
         yield
-    except BaseException:
-        with contextlib.suppress(Exception):  # the first error is the one to report
+    except BaseException as failure:  # a worker stopped mid-upload too
+        try:
             api.image_delete(glance, image_id)
+        except Exception:  # noqa: BLE001 - logged, and said in the error
+            # The log has both tracebacks: the delete's, after the failure's.
+            LOG.exception("Clean-up failed: image %s may remain, request id %s",
+                          image_id, request_id)
+            if isinstance(failure, Exception):
+                raise may_remain(failure, image_id, request_id) from failure
         raise
+
+
+def may_remain(failure, image_id, request_id):
+    """The error the caller gets for ``failure``, its status and code kept,
+    saying that the image it made may remain."""
+    error = failure if isinstance(failure, ApiError) else from_client_error(failure)
+    if error is None:  # unexpected: 500 with the request id only, as rest.ajax answers
+        error = ApiError(500, f"Internal error; request id {request_id}.")
+    return ApiError(error.status, f"{error.message} The image {image_id} may remain: "
+                                  f"deleting it failed too (request id {request_id}).",
+                    field=error.field, code=error.code)
 
 
 def check_upload_mode(wanted):
@@ -35,20 +58,21 @@ def check_upload_mode(wanted):
                             f"(HORIZON_IMAGES_UPLOAD_MODE={mode}).")
 
 
-def create_from_json(glance, data):
+def create_from_json(glance, request):
     """(image, extra response fields) for a PUT body: ``source_type`` url
     (with a URL: web-download import or location; without one yet: no data,
     as Horizon does), file-direct, or none (no data)."""
+    data = request.DATA
     attrs = params.image_attributes(data, glance.schema(), creating=True)
     source_type = data.get("source_type")
     if source_type == "url" and data.get("image_url") not in (None, ""):
-        return create_from_url(glance, attrs, data), None
+        return create_from_url(glance, attrs, data, request.request_id), None
     if source_type == "file-direct":
         return create_for_direct_upload(glance, attrs)
     return api.image_create(glance, attrs), None
 
 
-def create_from_url(glance, attrs, data):
+def create_from_url(glance, attrs, data, request_id):
     url = data["image_url"]  # an http(s) URL (openapi.json)
     import_data = data.get("import_data", False)
     if not import_data and not settings.IMAGES_ALLOW_LOCATION:
@@ -56,7 +80,7 @@ def create_from_url(glance, attrs, data):
                             "(IMAGES_ALLOW_LOCATION); send import_data: true to have "
                             "Glance copy the data instead.")
     image = api.image_create(glance, attrs)
-    with deleted_on_failure(glance, image["id"]):
+    with deleted_on_failure(glance, image["id"], request_id):
         if import_data:
             api.image_import_from_url(glance, image["id"], url)
         else:
@@ -97,7 +121,7 @@ def create_with_upload(glance, request):
                 chunks, detected = uploads.detect_format(chunks)
                 attrs.update(params.formats_for(detected, schema))
             image = api.image_create(glance, attrs)
-            on_failure.enter_context(deleted_on_failure(glance, image["id"]))
+            on_failure.enter_context(deleted_on_failure(glance, image["id"], request.request_id))
             api.image_upload(glance, image["id"], uploads.checked_chunks(chunks))
         if image is None:
             raise BadInput("data", "a file part named 'data' is required")

@@ -27,10 +27,10 @@ class RequestLogMiddleware:
             response = self.get_response(request)
         elapsed_ms = (time.monotonic() - started) * 1000
         response["X-Request-Id"] = request_id
-        if tally["glance_request_id"]:
-            response["X-OpenStack-Request-Id"] = tally["glance_request_id"]
+        if tally.glance_request_id:
+            response["X-OpenStack-Request-Id"] = tally.glance_request_id
         if settings.BACKEND_CALLS_HEADER:
-            response["X-Backend-Calls"] = f"glance={tally['glance']}, keystone={tally['keystone']}"
+            response["X-Backend-Calls"] = f"glance={tally.glance}, keystone={tally.keystone}"
             # The process's CPU time while this request ran (all its threads:
             # exact when requests come one at a time, as make bench sends them).
             response["X-Request-Cpu-Ms"] = f"{(time.process_time() - cpu_started) * 1000:.3f}"
@@ -40,5 +40,5 @@ class RequestLogMiddleware:
                  credentials.access.user_id if credentials else "-",
                  credentials.access.project_id if credentials else "-",
                  request.method, request.path, response.status_code, elapsed_ms,
-                 tally["glance"], tally["keystone"], tally["glance_request_id"] or "-")
+                 tally.glance, tally.keystone, tally.glance_request_id or "-")
         return response

@@ -104,7 +104,7 @@ class Images(ApiView):
     def put(self, request):
         """Create an image from JSON: no data yet, from a URL, or for a direct upload."""
         glance = api.Glance(request.credentials)
-        return created(glance, *creation.create_from_json(glance, request.DATA))
+        return created(glance, *creation.create_from_json(glance, request))
 
     def dispatch(self, request, *args, **kwargs):
         if request.method == "POST":

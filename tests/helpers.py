@@ -86,3 +86,70 @@ class FileServer:
 class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+
+class LoadBalancer:
+    """A loopback HTTP proxy in front of ``target`` (a base URL), as a load
+    balancer with sticky sessions: it forwards every request, sets a cookie
+    on every answer, and records each request's (method, path, Cookie
+    header). ``refuse`` maps (method, path) to a status it answers itself."""
+
+    def __init__(self, target, refuse=None):
+        import http.server
+
+        import requests
+
+        self.seen = []
+        refused = refuse or {}
+        upstream = requests.Session()
+        upstream.trust_env = False
+        seen = self.seen
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def forward(self):
+                seen.append((self.command, self.path, self.headers.get("Cookie")))
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status = refused.get((self.command, self.path.split("?")[0]))
+                if status:
+                    self.answer(status, {"Content-Type": "text/plain"}, b"refused by the proxy")
+                    return
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in ("host", "connection", "cookie")}
+                got = upstream.request(self.command, target + self.path, headers=headers,
+                                       data=body or None, allow_redirects=False, timeout=60)
+                kept = {k: v for k, v in got.headers.items() if k.lower() not in (
+                    "connection", "transfer-encoding", "content-encoding", "content-length")}
+                self.answer(got.status_code, kept, got.content)
+
+            def answer(self, status, headers, content):
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Set-Cookie", f"lb=node-{len(seen)}; Path=/")
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(content)
+
+            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = forward
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def cookies(self):
+        """The Cookie header of each request, in order (None: none sent)."""
+        return [cookie for _method, _path, cookie in self.seen]

@@ -43,10 +43,13 @@ async function showProjects() {
   }
 }
 
+// What the user must know when Keystone did not revoke the token left behind.
+const NOT_REVOKED = "Your previous token was not revoked: it works until it expires.";
+
 async function switchProject() {
   const me = await attempt(() => api("POST", "auth/switch/", {project: $("project-menu").value}));
   if (me === FAILED) { await showProjects(); return; }
-  await enter(me, `Switched to project ${me.project.name}.`);
+  await enter(me, `Switched to project ${me.project.name}.` + (me.revoked ? "" : ` ${NOT_REVOKED}`));
 }
 
 // After a login or a project switch: the list from its first page ("#/").
@@ -104,9 +107,9 @@ async function logIn(event) {
 }
 
 async function logOut() {
-  await attempt(() => api("POST", "auth/logout/"));
+  const answer = await attempt(() => api("POST", "auth/logout/"));
   state.me = null;
-  notice("Logged out.");
+  notice(answer !== FAILED && answer.revoked === false ? `Logged out. ${NOT_REVOKED}` : "Logged out.");
   showLogin();
 }
 

@@ -1,10 +1,13 @@
 """/api/auth/: Keystone login in the Django session, XHR and CSRF rules, logout."""
 
 import json
+import logging
 
 import pytest
 import requests
 from django.test import Client
+
+from tests.helpers import LoadBalancer
 
 pytestmark = pytest.mark.stack
 XHR = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}
@@ -46,7 +49,8 @@ def test_login_session_and_logout(api_settings, db, stack):
     # The session's token is revoked at Keystone on logout.
     from glance_rest.auth import SESSION_KEY
     token = json.loads(client.session[SESSION_KEY])["auth_token"]
-    assert client.post("/api/auth/logout/", **csrf(client)).status_code == 204
+    logout = client.post("/api/auth/logout/", **csrf(client))
+    assert logout.status_code == 200 and logout.json() == {"revoked": True}
     assert client.get("/api/auth/session/").status_code == 401
     assert client.get("/api/glance/images/", **XHR).status_code == 401
     check = requests.get(stack.keystone_url + "/auth/tokens", timeout=10,
@@ -111,7 +115,8 @@ def test_token_header_needs_no_session_or_csrf(api_settings, db, stack, tokens):
 
 
 def test_logout_without_a_session_or_token_has_nothing_to_end(api_settings, db):
-    assert Client().post("/api/auth/logout/").status_code == 204
+    answer = Client().post("/api/auth/logout/")
+    assert answer.status_code == 200 and answer.json() == {"revoked": None}
 
 
 def test_revoked_token_is_refused(api_settings, db, stack, settings):
@@ -119,7 +124,8 @@ def test_revoked_token_is_refused(api_settings, db, stack, settings):
     token = stack.token("demo")
     client = Client(HTTP_X_AUTH_TOKEN=token)
     assert client.get("/api/glance/version/").status_code == 200
-    assert client.post("/api/auth/logout/").status_code == 204
+    logout = client.post("/api/auth/logout/")
+    assert logout.status_code == 200 and logout.json() == {"revoked": True}
     answer = client.get("/api/glance/version/")
     assert answer.status_code == 401
 
@@ -142,7 +148,7 @@ def test_projects_list_and_switch_without_password(api_settings, db, stack, two_
     switched = client.post("/api/auth/switch/", json.dumps({"project": "alt_demo"}),
                            content_type="application/json", **csrf(client))
     assert switched.status_code == 200, switched.content
-    assert switched.json()["project"]["name"] == "alt_demo"
+    assert switched.json()["project"]["name"] == "alt_demo" and switched.json()["revoked"] is True
     # The session now acts in alt_demo: Glance sees an image made there.
     image = stack.glance("alt_demo").images.create(name="two-projects", disk_format="raw",
                                                    container_format="bare", visibility="private")
@@ -179,3 +185,88 @@ def test_switch_needs_a_session_and_csrf(api, api_settings, db, stack):
     extra = client.post("/api/auth/switch/", json.dumps({"project": "demo", "x": 1}),
                         content_type="application/json", **csrf(client))
     assert extra.status_code == 400 and extra.json()["error"]["field"] == "x"
+
+
+def token_status(stack, token):
+    """Keystone's status for validating ``token`` (200: it still works)."""
+    return requests.get(stack.keystone_url + "/auth/tokens", timeout=10, headers={
+        "X-Auth-Token": stack.token("admin"), "X-Subject-Token": token}).status_code
+
+
+def revoke(stack, token):
+    requests.delete(stack.keystone_url + "/auth/tokens", timeout=10,
+                    headers={"X-Auth-Token": token, "X-Subject-Token": token})
+
+
+def test_logout_says_when_keystone_could_not_revoke_the_token(api_settings, db, stack, caplog):
+    from glance_rest.auth import SESSION_KEY
+
+    client = browser()
+    assert login(client, stack).status_code == 200
+    token = json.loads(client.session[SESSION_KEY])["auth_token"]
+    api_settings.OPENSTACK_KEYSTONE_URL = "http://127.0.0.1:1/v3"  # Keystone gone
+    try:
+        with caplog.at_level(logging.WARNING, logger="glance_rest.auth"):
+            logout = client.post("/api/auth/logout/", **csrf(client))
+        assert logout.status_code == 200 and logout.json() == {"revoked": False}
+        # The session ends all the same; the token works until it expires.
+        assert client.get("/api/auth/session/").status_code == 401
+        assert token_status(stack, token) == 200
+        [line] = [r.getMessage() for r in caplog.records if r.name == "glance_rest.auth"]
+        assert line.startswith("Token not revoked, it stays valid until it expires: ")
+        assert logout["X-Request-Id"] in line and token not in line
+    finally:
+        revoke(stack, token)
+
+
+def test_switch_says_when_keystone_refused_to_revoke_the_old_token(
+        api_settings, db, stack, two_projects_user, caplog):
+    """Keystone behind a proxy that refuses only the revocation (503)."""
+    from glance_rest.auth import SESSION_KEY
+
+    name, password = two_projects_user
+    refuse = {("DELETE", "/v3/auth/tokens"): 503}
+    with LoadBalancer(stack.keystone_url.removesuffix("/v3"), refuse=refuse) as keystone:
+        api_settings.OPENSTACK_KEYSTONE_URL = keystone.url + "/v3"
+        client = browser()
+        client.get("/api/auth/session/")
+        answer = client.post("/api/auth/login/",
+                             json.dumps({"username": name, "password": password,
+                                         "project": "demo"}),
+                             content_type="application/json", **csrf(client))
+        assert answer.status_code == 200
+        old_token = json.loads(client.session[SESSION_KEY])["auth_token"]
+        with caplog.at_level(logging.WARNING, logger="glance_rest.auth"):
+            switched = client.post("/api/auth/switch/", json.dumps({"project": "alt_demo"}),
+                                   content_type="application/json", **csrf(client))
+        new_token = json.loads(client.session[SESSION_KEY])["auth_token"]
+    try:
+        assert switched.status_code == 200, switched.content
+        assert switched.json()["project"]["name"] == "alt_demo"
+        assert switched.json()["revoked"] is False
+        assert token_status(stack, old_token) == 200
+        logged = [r.getMessage() for r in caplog.records if r.name == "glance_rest.auth"]
+        assert [line.split(":")[0] for line in logged] == [
+            "Token not revoked, it stays valid until it expires"]
+    finally:
+        revoke(stack, old_token)
+        revoke(stack, new_token)
+
+
+def test_no_cookie_from_keystone_goes_with_another_users_call(api_settings, db, stack, tokens,
+                                                              settings):
+    """A load balancer in front of Keystone sets a cookie on every answer;
+    the API's calls for the next user, or the same, never send it back."""
+    settings.TOKEN_CACHE_SECONDS = 0  # every X-Auth-Token is validated at Keystone
+    with LoadBalancer(stack.keystone_url.removesuffix("/v3")) as keystone:
+        api_settings.OPENSTACK_KEYSTONE_URL = keystone.url + "/v3"
+        assert login(browser(), stack, user="demo").status_code == 200
+        assert login(browser(), stack, user="alt_demo").status_code == 200
+        for user in ("demo", "alt_demo"):
+            answer = Client(HTTP_X_AUTH_TOKEN=tokens(user)).get("/api/glance/version/")
+            assert answer.status_code == 200
+    # Each login: the password, the projects, the scoped token; each token: its validation.
+    assert [(method, path.split("?")[0]) for method, path, _ in keystone.seen] == [
+        ("POST", "/v3/auth/tokens"), ("GET", "/v3/auth/projects"), ("POST", "/v3/auth/tokens"),
+    ] * 2 + [("GET", "/v3/auth/tokens")] * 2
+    assert keystone.cookies() == [None] * 8

@@ -198,6 +198,33 @@ def test_refused_url_import_comes_back_as_glance_4xx(api, stack):
     assert not list(stack.glance("demo").images.list(filters={"name": name}))
 
 
+def test_an_image_its_clean_up_cannot_delete_is_named_in_the_error(api, stack, caplog):
+    """A protected image whose import Glance refuses: Glance refuses its
+    delete too (403), so it remains; the 400 says so, and the log names it."""
+    name = unique()
+    with caplog.at_level("ERROR", logger="glance_rest.creation"):
+        answer = put_json(api(), IMAGES, {
+            "name": name, "disk_format": "raw", "protected": True, "source_type": "url",
+            "image_url": "http://127.0.0.1:1/x", "import_data": True})
+    glance = stack.glance("demo")
+    [left] = glance.images.list(filters={"name": name})
+    try:
+        request_id = answer["X-Request-Id"]
+        assert answer.status_code == 400
+        error = answer.json()["error"]
+        assert error["code"] == "bad_request"
+        assert error["message"] == (
+            "URI for web-download does not pass filtering: http://127.0.0.1:1/x "
+            f"The image {left.id} may remain: deleting it failed too "
+            f"(request id {request_id}).")
+        assert left.protected and left.status == "queued"
+        assert [r.getMessage() for r in caplog.records if r.name == "glance_rest.creation"] == [
+            f"Clean-up failed: image {left.id} may remain, request id {request_id}"]
+    finally:
+        glance.images.update(left.id, protected=False)
+        glance.images.delete(left.id)
+
+
 def test_location_refused_by_glance_configuration(api, stack):
     name = unique()
     answer = put_json(api(), IMAGES, {"name": name, "disk_format": "raw", "source_type": "url",

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.helpers import IMAGES, patch_json, unique
+from tests.helpers import IMAGES, LoadBalancer, patch_json, unique
 
 pytestmark = pytest.mark.stack
 
@@ -190,3 +190,23 @@ def test_request_log_line_and_ids(api, images, caplog, tokens):
     assert "user=" in line and "project=" in line and "ms" in line
     assert answer["X-OpenStack-Request-Id"] in line
     assert tokens("demo") not in "\n".join(caplog.messages)
+
+
+def test_no_cookie_from_glance_goes_with_another_users_call(api_settings, stack, tokens,
+                                                            images):
+    """A load balancer in front of Glance sets a sticky-session cookie on
+    every answer; the API's pooled Glance connection never sends one back,
+    whoever calls next. (The API's own Glance client, at the balancer's
+    address: the catalog names Glance itself.)"""
+    from glance_rest import backend
+    from glance_rest.glance import Glance
+
+    own = {"demo": images["demo_private"], "alt_demo": images["alt_private"]}
+    with LoadBalancer(stack.glance_url) as balancer:
+        for user in ("demo", "alt_demo", "demo"):
+            found = Glance.at(balancer.url, tokens(user)).get(f"/v2/images/{own[user]}")
+            assert found["id"] == own[user]
+    assert [path for _, path, _ in balancer.seen] == [
+        f"/v2/images/{own[user]}" for user in ("demo", "alt_demo", "demo")]
+    assert balancer.cookies() == [None, None, None]
+    assert not backend.glance_http.cookies

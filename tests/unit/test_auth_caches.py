@@ -48,3 +48,35 @@ def test_token_cache_trusts_a_token_until_it_is_about_to_expire(settings):
     assert cache.get("dying", "t") is None
     cache.drop("fresh")
     assert cache.get("fresh", "the-token") is None
+
+
+def _dicts_holding(key, value):
+    """The dicts still reachable from any object the collector tracks that
+    map ``key`` to ``value`` (dicts of strings only are not tracked
+    themselves, so they are looked for among what refers to them)."""
+    import gc
+
+    gc.collect()
+    return [r for o in gc.get_objects() for r in gc.get_referents(o)
+            if isinstance(r, dict) and r.get(key) == value]
+
+
+@pytest.mark.django_db
+def test_a_decoded_session_is_neither_shared_nor_kept_after_logout():
+    import uuid
+
+    from glance_rest.auth import SESSION_KEY
+    from glance_rest.sessions import SessionStore
+
+    state = {"auth_token": f"token-{uuid.uuid4().hex}", "body": {"token": {"roles": []}}}
+    store = SessionStore()
+    store[SESSION_KEY] = state
+    store.save()
+    key = store.session_key
+    first, second = SessionStore(key), SessionStore(key)
+    first[SESSION_KEY]["body"]["token"]["roles"].append("admin")  # one request's change
+    assert second[SESSION_KEY] == state  # is not another's
+    store.flush()  # logout
+    assert SessionStore(key).load() == {}
+    del store, first, second
+    assert _dicts_holding(SESSION_KEY, state) == []

@@ -66,3 +66,106 @@ def test_a_read_is_sent_again_when_glance_drops_a_reused_connection():
         assert from_client_error(raised.value).status == 503
     finally:
         server.close()
+
+
+def test_the_tally_is_exact_when_worker_threads_count():
+    """Many threads call the response hooks at once, as run_in_context's
+    workers do for one request; no call may be lost. (On CPython 3.11 a bare
+    ``+=`` rarely loses one, as the interpreter switches threads only at
+    calls and jumps: the lock makes it exact on every interpreter, free-threaded
+    ones included.)"""
+    import concurrent.futures
+    import sys
+
+    import requests
+
+    from glance_rest import backend
+
+    answer = requests.Response()
+    answer.status_code = 200
+    answer.headers["x-openstack-request-id"] = "req-glance"
+    threads, each = 16, 2000
+
+    def calls(_):
+        for _ in range(each):
+            backend._on_glance_response(answer)
+            backend._count_keystone(answer)
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        with backend.counting() as tally, concurrent.futures.ThreadPoolExecutor(threads) as pool:
+            backend.run_in_context(pool, calls, range(threads))
+    finally:
+        sys.setswitchinterval(switch)
+    assert (tally.glance, tally.keystone) == (threads * each, threads * each)
+    assert tally.glance_request_id == "req-glance"
+
+
+class _SetsCookies:
+    """A loopback HTTP/1.1 server (a load balancer in front of Glance or
+    Keystone) that sets a sticky-session cookie on every answer and records
+    the Cookie header and the client port of each request."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        seen = self.seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive: the pool's reuse shows
+
+            def do_GET(self):
+                seen.append((self.headers.get("Cookie"), self.client_address[1]))
+                body = b'{"ok": true}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Set-Cookie", f"lb=node-{len(seen)}; Path=/")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_no_cookie_goes_from_one_users_glance_call_to_anothers():
+    from glance_rest import backend
+    from glance_rest.glance import Glance
+
+    server = _SetsCookies()
+    try:
+        for token in ("first-users-token", "second-users-token", "first-users-token"):
+            assert Glance.at(server.url, token).get("/v2/images") == {"ok": True}
+        cookies = [cookie for cookie, _port in server.seen]
+        assert cookies == [None, None, None]
+        assert not backend.glance_http.cookies
+        # The connection is still pooled: every call came on one.
+        assert len({port for _cookie, port in server.seen}) == 1
+    finally:
+        server.close()
+
+
+def test_no_cookie_goes_from_one_keystone_call_to_the_next():
+    from glance_rest import auth, backend
+
+    server = _SetsCookies()
+    try:
+        for token in ("first-users-token", "second-users-token"):
+            answer = auth.keystone_session().get(server.url + "/v3/auth/tokens",
+                                                 headers={"X-Auth-Token": token})
+            assert answer.json() == {"ok": True}
+        assert [cookie for cookie, _port in server.seen] == [None, None]
+        assert not backend.keystone_http.cookies
+        assert len({port for _cookie, port in server.seen}) == 1
+    finally:
+        server.close()
