@@ -10,7 +10,7 @@ export GLANCE_REST_DEV ?= 1
 
 .PRECIOUS: .venv-horizon-%/.installed build/horizon-%/static.stamp
 .PHONY: run serve test test-unit bench bench-horizon bench-data venvs installed horizons wheel \
-	test-horizons test-floors clean-stack system-deps screenshots bench-panel
+	test-horizons test-floors apache-deps clean-stack system-deps screenshots bench-panel
 
 venvs: $(VENV)/.installed $(STACK_VENV)/.installed
 
@@ -102,6 +102,13 @@ system-deps:
 	@command -v redis-server >/dev/null && test -x /usr/bin/chromium || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server chromium >/dev/null; }
 
+# Debian's Apache 2.4, mod_wsgi (built for Python 3.11) and memcached: Horizon
+# as distributions deploy it, for make test-horizons.
+apache-deps:
+	@command -v apache2 >/dev/null && test -f /usr/lib/apache2/modules/mod_wsgi.so && \
+		command -v memcached >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq apache2 libapache2-mod-wsgi-py3 memcached >/dev/null; }
+
 # The tiers in order: unit (no stack), api (the stack), browser (Chromium).
 TEST_TIERS ?= tests/unit tests/api tests/browser
 
@@ -110,9 +117,12 @@ test: horizons system-deps
 
 # Every maintained release's Horizon: installed under its constraints, and its
 # Images panel in Chromium with this app mounted (CI runs it after make test).
-test-horizons: system-deps
+# The oldest and the newest also under Apache, mod_wsgi and memcached.
+HORIZONS_APACHE ?= 2025.1 2026.2
+test-horizons: system-deps apache-deps
 	$(MAKE) --no-print-directory horizons HORIZONS="$(HORIZON_RELEASES)"
-	HORIZONS="$(HORIZON_RELEASES)" $(VENV)/bin/python -m pytest $(PYTEST_ARGS) \
+	HORIZONS="$(HORIZON_RELEASES)" HORIZONS_APACHE="$(HORIZONS_APACHE)" \
+		$(VENV)/bin/python -m pytest $(PYTEST_ARGS) \
 		$(if $(PYTEST_ARGS),,tests/api/test_horizon_install.py tests/browser/test_inside_horizon.py)
 
 # The unit and API tiers on the declared floors (floors.txt: 2025.1's pins of

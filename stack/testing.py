@@ -7,9 +7,11 @@ data and two runs cannot collide. It is the same ``python -m stack run`` that
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -189,6 +191,12 @@ def horizons():
     return os.environ.get("HORIZONS", NEWEST_HORIZON).split()
 
 
+def apache_horizons():
+    """The releases whose Horizon this run also serves under Apache (make
+    test-horizons sets HORIZONS_APACHE: the oldest and the newest)."""
+    return os.environ.get("HORIZONS_APACHE", "").split()
+
+
 def horizon_venv(release):
     return ROOT / f".venv-horizon-{release}"
 
@@ -267,14 +275,7 @@ class HorizonServer:
         self.site_path.mkdir(exist_ok=True)
         if not (self.site_path / "stack").exists():
             (self.site_path / "stack").symlink_to(ROOT / "stack")
-        gunicorn = str(self.python.parent / "gunicorn")
-        with open(self.log, "ab") as log:
-            # A process per core; threads for the waits on Keystone and Glance.
-            self.process = subprocess.Popen(
-                [gunicorn, "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--threads", "4",
-                 *no_control_socket(gunicorn), "stack.horizon_site.wsgi:application"],
-                cwd=self.site_path, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True)
+        self.process = self._launch()
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -292,6 +293,16 @@ class HorizonServer:
             raise RuntimeError(f"Horizon's login page answered {status}; see {self.log}")
         return self
 
+    def _launch(self):
+        gunicorn = str(self.python.parent / "gunicorn")
+        with open(self.log, "ab") as log:
+            # A process per core; threads for the waits on Keystone and Glance.
+            return subprocess.Popen(
+                [gunicorn, "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--threads", "4",
+                 *no_control_socket(gunicorn), "stack.horizon_site.wsgi:application"],
+                cwd=self.site_path, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
+
     def stop(self):
         stop_process(self.process)
 
@@ -306,3 +317,129 @@ class HorizonServer:
         self._configure(**{"mounted": self.mounted, "upload_mode": self.upload_mode,
                            "webroot": self.webroot, "extra_env": self.extra_env, **changes})
         return self.start()
+
+
+APACHE_CONFIG = """\
+# Horizon as Debian's and Ubuntu's packages serve it: Apache 2.4, mod_wsgi in
+# daemon mode, static files by Apache itself (stack.testing.ApacheHorizon).
+ServerRoot /etc/apache2
+ServerName 127.0.0.1
+Listen 127.0.0.1:{port}
+PidFile {folder}/apache.pid
+DefaultRuntimeDir {folder}/run
+Mutex file:{folder}/run
+ErrorLog {folder}/error.log
+LogLevel warn
+LogFormat "%h %t \\"%r\\" %>s %b %D" timed
+CustomLog {folder}/access.log timed
+User www-data
+Group www-data
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
+LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
+LoadModule wsgi_module /usr/lib/apache2/modules/mod_wsgi.so
+TypesConfig /etc/mime.types
+WSGISocketPrefix {folder}/run/wsgi
+{limit_request_body}
+# Chunked bodies (curl -T -) reach the app; without it mod_wsgi answers 411.
+WSGIChunkedRequest On
+WSGIDaemonProcess horizon processes=2 threads=10 user=www-data group=www-data \\
+    display-name=%{{GROUP}} python-path={python_path}
+WSGIProcessGroup horizon
+WSGIApplicationGroup %{{GLOBAL}}
+Alias {webroot}static {static}
+<Directory {static}>
+    Require all granted
+</Directory>
+WSGIScriptAlias {script_alias} {folder}/horizon.wsgi
+<Directory {folder}>
+    Require all granted
+</Directory>
+"""
+
+WSGI_SCRIPT = """\
+import os
+os.environ.update({environ!r})
+from stack.horizon_site.wsgi import application
+"""
+
+
+class ApacheHorizon(HorizonServer):
+    """The same Horizon site served as distributions serve it: Debian's
+    Apache 2.4 with mod_wsgi in daemon mode (as www-data), static files by
+    Apache, memcached as Django's cache and session store. ``limit_request_body``
+    None leaves Apache's default (1 GiB since 2.4.54)."""
+
+    def __init__(self, stack, folder, limit_request_body=None, **kwargs):
+        # www-data must read the site: a folder of its own, not pytest's (0700).
+        folder = Path(tempfile.mkdtemp(prefix="glance-rest-apache-"))
+        folder.chmod(0o755)
+        super().__init__(stack, folder, **kwargs)
+        self.limit_request_body = limit_request_body
+        self.log = self.folder / "error.log"
+        self.memcached_port = free_port()
+        self.memcached = None
+
+    def env(self):
+        return {**super().env(), "HORIZON_MEMCACHED": f"127.0.0.1:{self.memcached_port}",
+                "HORIZON_SERVE_STATIC": "0"}
+
+    def _launch(self):
+        if self.memcached is None:
+            self.memcached = subprocess.Popen(
+                ["memcached", "-l", "127.0.0.1", "-p", str(self.memcached_port), "-U", "0",
+                 "-u", "nobody", "-m", "64"], start_new_session=True)
+        for name in ("run", "tmp", "data"):
+            (self.folder / name).mkdir(exist_ok=True)
+            shutil.chown(self.folder / name, "www-data", "www-data")
+        # Horizon's settings open its key store (0600) at import; distributions
+        # give it to the web server's user.
+        store = next(self.python.parent.parent.glob(
+            "lib/python*/site-packages/openstack_dashboard/local/.secret_key_store"), None)
+        if store is not None:
+            shutil.chown(store, "www-data", "www-data")
+            store.chmod(0o600)
+        site_packages = next(self.python.parent.parent.glob("lib/python*/site-packages"))
+        environ = {k: v for k, v in self.env().items() if k not in ("PATH", "SCRIPT_NAME")}
+        environ["DJANGO_SETTINGS_MODULE"] = "stack.horizon_site.settings"
+        (self.folder / "horizon.wsgi").write_text(WSGI_SCRIPT.format(environ=environ))
+        limit = ("" if self.limit_request_body is None
+                 else f"LimitRequestBody {self.limit_request_body}")
+        config = self.folder / "apache.conf"
+        config.write_text(APACHE_CONFIG.format(
+            port=self.port, folder=self.folder, limit_request_body=limit,
+            python_path=f"{self.site_path}:{site_packages}", webroot=self.webroot,
+            static=ROOT / "build" / f"horizon-{self.release}" / "static",
+            script_alias=self.webroot.rstrip("/") or "/"))
+        self.log.touch()
+        # Apache's own environment only: mod_wsgi's daemons inherit it.
+        return subprocess.Popen(["apache2", "-f", str(config), "-DFOREGROUND"],
+                                env={"PATH": "/usr/sbin:/usr/bin:/bin", "LANG": "C.UTF-8"},
+                                stdout=open(self.folder / "apache.out", "ab"),
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def daemon_rss_kib(self):
+        """The summed resident memory of the mod_wsgi daemon processes."""
+        total = 0
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                text = status.read_text()
+                cmdline = (status.parent / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if cmdline.startswith(b"(wsgi:horizon)"):
+                total += int(next(line.split()[1] for line in text.splitlines()
+                                  if line.startswith("VmRSS:")))
+        return total
+
+    def restart(self, **changes):
+        stop_process(self.process)
+        self._configure(**{"mounted": self.mounted, "upload_mode": self.upload_mode,
+                           "webroot": self.webroot, "extra_env": self.extra_env, **changes})
+        return self.start()
+
+    def stop(self):
+        stop_process(self.process)
+        stop_process(self.memcached)
+        self.memcached = None

@@ -34,24 +34,29 @@ def metadefs_namespace_list(glance, filters, options, resource_type=None,
     query = f"?resource_type={urllib.parse.quote(resource_type)}" if resource_type else ""
     endpoint = glance.endpoint
 
-    def full(summary):
-        # The listing (made with the caller's token) decides what the caller may
-        # see; a body cached for exactly that summary is then safe to reuse, and
-        # any change the summary shows (updated_at, description, associations...)
-        # is a new key.
+    # The listing (made with the caller's token) decides what the caller may
+    # see; a body cached for exactly that summary is then safe to reuse, and
+    # any change the summary shows (updated_at, description, associations...)
+    # is a new key.
+    keys = [cache_key("namespace", endpoint, resource_type or "",
+                      json.dumps(summary, sort_keys=True)) for summary in summaries]
+    # The cache is read and written in this thread only: Django's cache objects
+    # are per context, which the worker threads share, and a memcached client
+    # (pymemcache, Horizon's usual CACHES) is not safe across threads.
+    cached = cache.get_many(keys)
+    missing = [(key, summary) for key, summary in zip(keys, summaries) if key not in cached]
+
+    def full(item):
         # (metadefs_namespace.get would also fetch the namespace schema and
         # validate a model of the body.)
-        key = cache_key("namespace", endpoint, resource_type or "",
-                        json.dumps(summary, sort_keys=True))
-        body = cache.get(key)
-        if body is None:
-            body = glance.get(f"/v2/metadefs/namespaces/{quote(summary['namespace'])}{query}")
-            if settings.METADEFS_CACHE_SECONDS:
-                cache.set(key, body, settings.METADEFS_CACHE_SECONDS)
-        return body
+        return glance.get(f"/v2/metadefs/namespaces/{quote(item[1]['namespace'])}{query}")
 
     # Glance lists summaries only: fetch the full namespaces side by side.
-    return backend.run_in_context(_namespace_pool, full, summaries), has_more, has_prev
+    fetched = dict(zip((key for key, _ in missing),
+                       backend.run_in_context(_namespace_pool, full, missing)))
+    if fetched and settings.METADEFS_CACHE_SECONDS:
+        cache.set_many(fetched, settings.METADEFS_CACHE_SECONDS)
+    return [cached[key] if key in cached else fetched[key] for key in keys], has_more, has_prev
 
 
 def _properties_target_filter(target, resource_types):

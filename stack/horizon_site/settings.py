@@ -54,6 +54,14 @@ CACHES = {"default": {
     "OPTIONS": {"MAX_ENTRIES": 100_000},
 }}
 
+# Distributions' deployments: memcached as the cache, sessions in it.
+if os.environ.get("HORIZON_MEMCACHED"):
+    CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
+        "LOCATION": os.environ["HORIZON_MEMCACHED"],
+        "KEY_PREFIX": WEBROOT,
+    }}
+
 # Pages cannot render without offline compression; WhiteNoise serves the result
 # (gunicorn serves no files). make horizon-RELEASE collects and compresses once
 # per release, into build/horizon-RELEASE/static.
@@ -62,7 +70,8 @@ COMPRESS_OFFLINE = True
 COMPRESS_ENABLED = True
 # The compressed scripts hold WEBROOT and STATIC_URL: one manifest per web root.
 COMPRESS_OFFLINE_MANIFEST = "manifest%s.json" % WEBROOT.rstrip("/").replace("/", "-")
-MIDDLEWARE = ["whitenoise.middleware.WhiteNoiseMiddleware"] + list(MIDDLEWARE)  # noqa: F405
+if _flag("HORIZON_SERVE_STATIC", "1"):  # Apache serves them itself
+    MIDDLEWARE = ["whitenoise.middleware.WhiteNoiseMiddleware"] + list(MIDDLEWARE)  # noqa: F405
 # Under a web root gunicorn's SCRIPT_NAME takes it off the path WhiteNoise matches.
 WHITENOISE_STATIC_PREFIX = "/static/"
 

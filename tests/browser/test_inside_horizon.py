@@ -16,7 +16,7 @@ import time
 import pytest
 from glanceclient.exc import HTTPNotFound
 
-from stack.testing import HorizonServer, horizons
+from stack.testing import ApacheHorizon, HorizonServer, apache_horizons, horizons
 from tests.helpers import FileServer, make_image, unique, wait_for_status
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
@@ -25,12 +25,19 @@ pytestmark = [pytest.mark.stack, pytest.mark.browser]
 PAGE_SIZE = 3
 
 
-@pytest.fixture(scope="module", params=horizons())
+DEPLOYMENTS = ([pytest.param((release, HorizonServer), id=release) for release in horizons()]
+               + [pytest.param((release, ApacheHorizon), id=f"{release}-apache")
+                  for release in apache_horizons()])
+
+
+@pytest.fixture(scope="module", params=DEPLOYMENTS)
 def horizon(request, stack, tmp_path_factory):
     """One release's Horizon with this app mounted, under a WEBROOT other than
-    / (as distribution packages install it)."""
-    server = HorizonServer(stack, tmp_path_factory.mktemp(f"horizon-{request.param}"),
-                           mounted=True, webroot="/dashboard/", release=request.param).start()
+    / (as distribution packages install it): under gunicorn and WhiteNoise, or
+    under Apache, mod_wsgi and memcached (make test-horizons)."""
+    release, server_class = request.param
+    server = server_class(stack, tmp_path_factory.mktemp(f"horizon-{release}"),
+                          mounted=True, webroot="/dashboard/", release=release).start()
     yield server
     server.stop()
 
