@@ -123,7 +123,8 @@ test-horizons: system-deps apache-deps
 	$(MAKE) --no-print-directory horizons HORIZONS="$(HORIZON_RELEASES)"
 	HORIZONS="$(HORIZON_RELEASES)" HORIZONS_APACHE="$(HORIZONS_APACHE)" \
 		$(VENV)/bin/python -m pytest $(PYTEST_ARGS) \
-		$(if $(PYTEST_ARGS),,tests/api/test_horizon_install.py tests/browser/test_inside_horizon.py)
+		$(if $(PYTEST_ARGS),,tests/api/test_horizon_install.py tests/browser/test_inside_horizon.py \
+		tests/horizons)
 
 # The unit and API tiers on the declared floors (floors.txt: 2025.1's pins of
 # Django, keystoneauth1, glanceclient, urllib3, requests, ...) with the test tools.
@@ -163,9 +164,11 @@ bench: installed horizon-$(NEWEST_HORIZON) system-deps
 bench-panel: installed horizon-$(NEWEST_HORIZON) system-deps
 	$(VENV)/bin/python -m bench.panel $(BENCH_PANEL_ARGS)
 
-# Stock Horizon 27 against Horizon with this app mounted, in Chromium (bench/horizon.py).
-bench-horizon: installed horizon-$(NEWEST_HORIZON) system-deps
-	$(VENV)/bin/python -m bench.horizon $(BENCH_HORIZON_ARGS)
+# A release's stock Horizon against the same with this app mounted, in Chromium (bench/horizon.py).
+# make bench-horizon RELEASE=2025.1 [BENCH_HORIZON_ARGS=--apache]
+RELEASE ?= $(NEWEST_HORIZON)
+bench-horizon: installed horizon-$(RELEASE) system-deps apache-deps
+	$(VENV)/bin/python -m bench.horizon --release $(RELEASE) $(BENCH_HORIZON_ARGS)
 
 # Only the 1 GiB upload/download through the API against glanceclient.
 bench-data: installed

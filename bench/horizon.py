@@ -1,5 +1,7 @@
-"""make bench-horizon: stock Horizon 27 against Horizon with this app mounted,
-on one stack, in one run, in Chromium.
+"""make bench-horizon: a release's stock Horizon against the same Horizon with
+this app mounted, on one stack, in one run, in Chromium; served by gunicorn
+and WhiteNoise, or (--apache) by Apache + mod_wsgi + memcached as
+distributions serve it (with LimitRequestBody 0, the operator's line).
 
 Both Horizons run side by side (stack/horizon_site; mounted = the operator's
 two settings) and one browser, logged in to each as admin, alternates between
@@ -14,9 +16,10 @@ them round by round, so that drift in the machine's speed falls on both alike:
   (RSS of master and workers, summed) and the peak size of their temporary
   folder.
 
-Prints a table and writes bench-results/horizon.json.
+Prints a table and writes bench-results/horizon-RELEASE[-apache].json.
 
-    python -m bench.horizon [--rounds 9] [--images 20] [--data-mib 1024]
+    python -m bench.horizon [--release 2026.2] [--apache] [--rounds 9] [--images 20]
+                            [--data-mib 1024]
 """
 
 import argparse
@@ -34,7 +37,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from stack.testing import HorizonServer, StackProcess, free_port  # noqa: E402
+from stack.testing import (NEWEST_HORIZON, ApacheHorizon, HorizonServer,  # noqa: E402
+                           StackProcess, free_port)
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 MODES = ("stock", "mounted")
@@ -161,8 +165,14 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--images", type=int, default=20)
     parser.add_argument("--data-mib", type=int, default=1024, help="0 skips the upload")
-    parser.add_argument("--out", default=str(ROOT / "bench-results" / "horizon.json"))
+    parser.add_argument("--release", default=NEWEST_HORIZON,
+                        help="the OpenStack release whose Horizon (make horizon-RELEASE)")
+    parser.add_argument("--apache", action="store_true",
+                        help="serve both Horizons with Apache + mod_wsgi + memcached")
+    parser.add_argument("--out", help="default bench-results/horizon-RELEASE[-apache].json")
     args = parser.parse_args(argv)
+    label = args.release + ("-apache" if args.apache else "")
+    args.out = args.out or str(ROOT / "bench-results" / f"horizon-{label}.json")
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="bench-horizon-"))
@@ -177,9 +187,12 @@ def main(argv=None):
             glance.images.upload(image.id, io.BytesIO(b"\0" * 1024))
             names.append(image.name)
         ports = {"stock": free_port(), "mounted": stack.horizon_port}
+        server_class, extra = ((ApacheHorizon, {"limit_request_body": 0}) if args.apache
+                               else (HorizonServer, {}))
         for mode in MODES:
-            servers[mode] = HorizonServer(stack, work / mode, mounted=mode == "mounted",
-                                          port=ports[mode]).start()
+            servers[mode] = server_class(stack, work / mode, mounted=mode == "mounted",
+                                         port=ports[mode], release=args.release,
+                                         **extra).start()
         password = stack.passwords["admin"]
         results = {mode: {"table_ms": [], "update_metadata_ms": [], "namespaces_ms": []}
                    for mode in MODES}
@@ -214,7 +227,8 @@ def main(argv=None):
             server.stop()
         stack.stop()
 
-    summary = {"rounds": args.rounds, "images": args.images, "data_mib": args.data_mib}
+    summary = {"release": args.release, "server": "apache" if args.apache else "gunicorn",
+               "rounds": args.rounds, "images": args.images, "data_mib": args.data_mib}
     for mode in MODES:
         summary[mode] = {
             "table_ms": median(results[mode]["table_ms"]),

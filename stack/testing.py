@@ -443,3 +443,4 @@ class ApacheHorizon(HorizonServer):
         stop_process(self.process)
         stop_process(self.memcached)
         self.memcached = None
+        shutil.rmtree(self.folder, ignore_errors=True)

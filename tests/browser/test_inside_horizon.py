@@ -16,13 +16,20 @@ import time
 import pytest
 from glanceclient.exc import HTTPNotFound
 
-from stack.testing import ApacheHorizon, HorizonServer, apache_horizons, horizons
+from stack.testing import ApacheHorizon, HorizonServer, apache_horizons, free_port, horizons
 from tests.helpers import FileServer, make_image, unique, wait_for_status
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
 # Horizon's user setting, kept per user in this cookie (its Settings panel writes it).
 PAGE_SIZE = 3
+# The pages' own size: the whole project on one page, however many images the
+# run's other tests left in it (the table checks look for their own rows).
+WHOLE_PROJECT = 1000
+
+
+def page_size_cookie(horizon, size):
+    return [{"name": "API_RESULT_PAGE_SIZE", "value": str(size), "url": horizon.url}]
 
 
 DEPLOYMENTS = ([pytest.param((release, HorizonServer), id=release) for release in horizons()]
@@ -70,6 +77,7 @@ def logged_in_page(browser, horizon, stack, user="demo"):
     """A page of its own, logged in to Horizon as ``user``; on leaving, fails if
     any of its /api/glance/ requests was answered by something but this app."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.add_cookies(page_size_cookie(horizon, WHOLE_PROJECT))
     page = context.new_page()
     watch = ApiWatch()
     page.on("response", watch)
@@ -110,16 +118,44 @@ def call(page, horizon, method, path, body=None):
     return answer["status"], answer["data"]
 
 
+@pytest.fixture(scope="module")
+def stock(horizon, stack, tmp_path_factory):
+    """The same release's stock Horizon, nothing mounted, on the same stack:
+    what each replayed request gets without this app."""
+    server = HorizonServer(stack, tmp_path_factory.mktemp(f"stock-{horizon.release}"),
+                           mounted=False, webroot="/dashboard/", release=horizon.release,
+                           port=free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def stock_panel(browser, stock, stack):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    log_in(page, stock, stack)
+    yield page
+    context.close()
+
+
+def stock_call(page, stock, method, path, body=None):
+    """The request as sent to stock Horizon: answered by Horizon's own views."""
+    answer = page.evaluate(FETCH, [method, f"{stock.url}api/glance/{path}", body])
+    assert not answer["ours"], answer
+    return answer["status"], answer["data"]
+
+
 @pytest.fixture
 def small_pages(panel, horizon):
     """The user's page size set as Horizon's user settings keep it (a cookie)."""
-    panel.context.add_cookies([{"name": "API_RESULT_PAGE_SIZE", "value": str(PAGE_SIZE),
-                                "url": horizon.url}])
+    panel.context.add_cookies(page_size_cookie(horizon, PAGE_SIZE))
     yield PAGE_SIZE
-    panel.context.clear_cookies(name="API_RESULT_PAGE_SIZE")
+    panel.context.add_cookies(page_size_cookie(horizon, WHOLE_PROJECT))
 
 
-def test_unpaginated_list_is_not_paged(panel, horizon, stack, small_pages):
+# Each replay below sends the same request to the release's stock Horizon
+# (stock_call) and asserts its answer too: Horizon 25.3.2 to 27.0.0 answer alike.
+def test_unpaginated_list_is_not_paged(panel, horizon, stack, small_pages, stock_panel, stock):
     """Horizon: paginate=false still answers one page. The page is the user's size."""
     for _ in range(small_pages + 1):
         make_image(stack, name=unique("hz-many"))
@@ -128,10 +164,17 @@ def test_unpaginated_list_is_not_paged(panel, horizon, stack, small_pages):
     status, whole = call(panel, horizon, "GET", "images/?paginate=false")
     assert status == 200 and len(whole["items"]) > small_pages
     assert whole["has_more_data"] is False
+    stock_panel.context.add_cookies(page_size_cookie(stock, small_pages))
+    status, one_page = stock_call(stock_panel, stock, "GET", "images/?paginate=false")
+    assert status == 200 and len(one_page["items"]) == small_pages
+    assert one_page["has_more_data"] is True
+    stock_panel.context.clear_cookies(name="API_RESULT_PAGE_SIZE")
 
 
-def test_is_public_filter(panel, horizon, stack):
+def test_is_public_filter(panel, horizon, stack, stock_panel, stock):
     """Horizon: is_public=true is a 500."""
+    assert stock_call(stock_panel, stock, "GET", "images/?is_public=true&paginate=false") == (
+        500, "'true'")
     public = make_image(stack, user="admin", name=unique("hz-public"), visibility="public")
     status, data = call(panel, horizon, "GET", "images/?is_public=true&paginate=false")
     assert status == 200
@@ -139,22 +182,35 @@ def test_is_public_filter(panel, horizon, stack):
     assert {i["visibility"] for i in data["items"]} == {"public"}
 
 
-def test_resource_types_are_a_list(panel, horizon):
+def test_resource_types_are_a_list(panel, horizon, stock_panel, stock):
     """Horizon: metadefs/resourcetypes/ answers a generator's text."""
+    status, data = stock_call(stock_panel, stock, "GET", "metadefs/resourcetypes/")
+    assert status == 200 and data["items"].startswith("<generator object")
     status, data = call(panel, horizon, "GET", "metadefs/resourcetypes/")
     assert status == 200 and "OS::Glance::Image" in [t["name"] for t in data["items"]]
 
 
-def test_namespaces_without_resource_type(panel, horizon):
+def test_namespaces_without_resource_type(panel, horizon, stock_panel, stock):
     """Horizon: namespaces without resource_type is a 500."""
+    assert stock_call(stock_panel, stock, "GET", "metadefs/namespaces/?paginate=false") == (
+        500, "metadefs_namespace_full_list() missing 1 required positional argument: "
+             "'resource_type'")
     status, data = call(panel, horizon, "GET", "metadefs/namespaces/?paginate=false")
     assert status == 200 and len(data["items"]) > 10
 
 
-def test_properties_patch_without_updated_and_non_string_values(panel, horizon, stack):
+def test_properties_patch_without_updated_and_non_string_values(panel, horizon, stack,
+                                                               stock_panel, stock):
     """Horizon: a properties PATCH without ``updated`` is a 500, and so is a
     non-string value."""
     image_id = make_image(stack, name=unique("hz-props"), gone="x")
+    path = f"images/{image_id}/properties/"
+    assert stock_call(stock_panel, stock, "PATCH", path, {"removed": ["gone"]}) == (
+        500, "'updated'")
+    status, message = stock_call(stock_panel, stock, "PATCH", path,
+                                 {"updated": {"cores": 4, "fast": True}, "removed": ["gone"]})
+    assert status == 500 and "4 is not of type 'string'" in message
+    assert stack.glance("demo").images.get(image_id)["gone"] == "x"  # nothing changed
     status, data = call(panel, horizon, "PATCH", f"images/{image_id}/properties/",
                         {"removed": ["gone"]})
     assert status == 400 and data["error"]["field"] == "updated"
@@ -165,8 +221,13 @@ def test_properties_patch_without_updated_and_non_string_values(panel, horizon, 
     assert stored["cores"] == "4" and stored["fast"] == "true" and "gone" not in stored
 
 
-def test_os_hidden_is_kept(panel, horizon, stack):
-    """Horizon: os_hidden true is stored as false."""
+def test_os_hidden_is_kept(panel, horizon, stack, stock_panel, stock):
+    """Reported in #17 as stored false; replayed, Horizon 25.3.2 to 27.0.0
+    store it as asked, as this app does."""
+    status, image = stock_call(stock_panel, stock, "PUT", "images/",
+                               {"name": unique("hz-hidden"), "disk_format": "raw",
+                                "container_format": "bare", "os_hidden": True})
+    assert status == 201 and stack.glance("demo").images.get(image["id"]).os_hidden is True
     status, image = call(panel, horizon, "PUT", "images/",
                          {"name": unique("hz-hidden"), "disk_format": "raw",
                           "container_format": "bare", "os_hidden": True})
@@ -174,15 +235,17 @@ def test_os_hidden_is_kept(panel, horizon, stack):
     assert stack.glance("demo").images.get(image["id"]).os_hidden is True
 
 
-def test_tag_filter_is_one_tag(panel, horizon, stack):
-    """Horizon: tag=abc is split into a, b and c."""
+def test_tag_filter_is_one_tag(panel, horizon, stack, stock_panel, stock):
+    """Horizon: tag=abc is split into a, b and c (so it finds nothing)."""
     tag = unique("tag")
     tagged = make_image(stack, name=unique("hz-tagged"), tags=[tag])
+    status, data = stock_call(stock_panel, stock, "GET", f"images/?tag={tag}&paginate=false")
+    assert status == 200 and data["items"] == []
     status, data = call(panel, horizon, "GET", f"images/?tag={tag}&paginate=false")
     assert status == 200 and [i["id"] for i in data["items"]] == [tagged]
 
 
-def test_reversed_order_pages_backwards(panel, horizon, stack, small_pages):
+def test_reversed_order_pages_backwards(panel, horizon, stack, small_pages, stock_panel, stock):
     """Horizon: reversed_order becomes a property filter (no images)."""
     tag = unique("rev")
     ids = [make_image(stack, name=f"{tag}-{n}", tags=[tag]) for n in range(PAGE_SIZE + 2)]
@@ -193,22 +256,42 @@ def test_reversed_order_pages_backwards(panel, horizon, stack, small_pages):
                         f"images/?{query}&marker={second['items'][0]['id']}&reversed_order=true")
     assert status == 200 and back["items"] == first["items"]
     assert [i["id"] for i in first["items"] + second["items"]] == ids
+    status, stock_back = stock_call(stock_panel, stock, "GET",
+                                    f"images/?{query}&marker={ids[PAGE_SIZE]}&reversed_order=true")
+    assert status == 200 and stock_back["items"] == []
 
 
-def test_a_refused_url_leaves_no_image(panel, horizon, stack):
+def test_a_refused_url_leaves_no_image(panel, horizon, stack, stock_panel, stock):
     """Horizon: the URL create leaves an orphan image (or a dead copy_from)."""
+    glance = stack.glance("demo")
+    request = {"disk_format": "raw", "container_format": "bare", "source_type": "url",
+               "image_url": "http://127.0.0.1:9/none.raw", "import_data": True}
     name = unique("hz-badurl")
-    status, data = call(panel, horizon, "PUT", "images/",
-                        {"name": name, "disk_format": "raw", "container_format": "bare",
-                         "source_type": "url", "image_url": "http://127.0.0.1:9/none.raw",
-                         "import_data": True})
+    status, data = call(panel, horizon, "PUT", "images/", {"name": name, **request})
     assert status == 400, data
-    assert not list(stack.glance("demo").images.list(filters={"name": name}))
+    assert not list(glance.images.list(filters={"name": name}))
+    left = unique("hz-badurl-stock")
+    status, _ = stock_call(stock_panel, stock, "PUT", "images/", {"name": left, **request})
+    orphans = list(glance.images.list(filters={"name": left}))
+    assert status == 201 and [i.status for i in orphans] == ["queued"]
+    glance.images.delete(orphans[0].id)
 
 
-def test_other_paths_under_api_glance_are_this_apps_404(panel, horizon):
+def test_a_name_with_a_colon_is_found(panel, horizon, stack, stock_panel, stock):
+    """Horizon: name=ubuntu:22.04 is Glance's 400 (operator "ubuntu")."""
+    name = f"ubuntu:22.04-{unique('hz')}"
+    image_id = make_image(stack, name=name)
+    assert stock_call(stock_panel, stock, "GET", f"images/?name={name}") == (
+        400, "HTTP 400 Bad Request: Unable to filter by unknown operator &#x27;ubuntu&#x27;.")
+    status, data = call(panel, horizon, "GET", f"images/?name={name}")
+    assert status == 200 and [i["id"] for i in data["items"]] == [image_id]
+
+
+def test_other_paths_under_api_glance_are_this_apps_404(panel, horizon, stock_panel, stock):
     status, data = call(panel, horizon, "GET", "no-such-thing/")
     assert status == 404 and data["error"]["code"] == "not_found"
+    status, page = stock_call(stock_panel, stock, "GET", "no-such-thing/")
+    assert status == 404 and "<title> Page Not Found" in page
 
 
 # --- Horizon's Images panel, driven as a person drives it -----------------------
