@@ -25,8 +25,11 @@ def _unversioned(url):
 
 
 def quote(segment, what="image"):
-    """A path segment; ids no Glance could hold are simply not found."""
-    if any(ord(c) < 0x20 or c == "\x7f" for c in segment) or len(segment) > 1024:
+    """A path segment; ids no Glance could hold are simply not found. "." and
+    ".." would be dot segments, which the HTTP client removes: the call would
+    reach another Glance route (/v2/images/../tasks is /v2/tasks)."""
+    if (segment in (".", "..") or any(ord(c) < 0x20 or c == "\x7f" for c in segment)
+            or len(segment) > 1024):
         raise ApiError(404, f"No {what} with that id.")
     return urllib.parse.quote(segment, safe="")
 

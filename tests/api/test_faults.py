@@ -15,6 +15,7 @@ import time
 
 import pytest
 import requests
+from keystoneauth1 import exceptions as ks_exc
 
 from tests import tally
 from tests.helpers import browser_login
@@ -39,21 +40,56 @@ def faulty(tmp_path_factory):
     stack.stop()
 
 
+def _port(stack, name):
+    return {"glance": stack.glance_port, "keystone": stack.keystone_port}[name]
+
+
+def wait_for(event, what, timeout):
+    """Poll ``event()`` until it is true, at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not event():
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.05)
+
+
 def kill(stack, name):
     tally.counts["faults injected"] += 1
     os.killpg(stack.info["pids"][name], signal.SIGKILL)
-    time.sleep(0.5)
+    # Dead when its port no longer takes connections.
+    wait_for(lambda: not _port_open(_port(stack, name)), f"{name} stops listening", 10)
+
+
+def _restart_log(stack, name):
+    return stack.data_dir.parent / f"{stack.data_dir.name}.{name}-restarted.log"
 
 
 def restart(stack, name, restarted):
-    """Start the server again with the stack's own command line."""
+    """Start the server again with the stack's own command line (its output
+    in _restart_log, for the reason if it does not come back)."""
     command = stack.info["commands"][name]
-    process = subprocess.Popen(command["argv"], env={**os.environ, **command["env"]},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    with open(_restart_log(stack, name), "ab") as log:
+        process = subprocess.Popen(command["argv"], env={**os.environ, **command["env"]},
+                                   stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     restarted.append(process)
     stack.info["pids"][name] = process.pid
     return process
+
+
+def _unread_bytes_at(port):
+    """Bytes that clients have sent to 127.0.0.1:``port`` and that the server
+    has not read yet: the receive queues of its established sockets
+    (/proc/net/tcp: connections the frozen server has not accepted are listed
+    too, with what they have been sent)."""
+    total = 0
+    with open("/proc/net/tcp") as table:
+        next(table)
+        for line in table:
+            fields = line.split()
+            local, state, queues = fields[1], fields[3], fields[4]
+            if local == f"0100007F:{port:04X}" and state == "01":  # ESTABLISHED
+                total += int(queues.split(":")[1], 16)
+    return total
 
 
 def call(server, token, path="/api/glance/images/", **kwargs):
@@ -100,9 +136,14 @@ def test_hanging_glance_gives_504_in_time(faulty):
     os.killpg(group, signal.SIGSTOP)
     tally.counts["faults injected"] += 1
     try:
+        # Glance has answered everything before: nothing waits in its sockets.
+        assert _unread_bytes_at(stack.glance_port) == 0
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             hanging = pool.submit(call, server, token)
-            time.sleep(1)  # let it reach the frozen Glance
+            # The request has reached Glance when its bytes wait, unread, in
+            # a socket of the frozen Glance (the API is its only client here).
+            wait_for(lambda: _unread_bytes_at(stack.glance_port) > 0,
+                     "the API's request reaches the frozen Glance", TIMEOUT - 0.5)
             # Other requests are not tied up meanwhile: answered while it still waits.
             version, _ = call(server, token, "/api/glance/version/")
             assert version.status_code == 200 and not hanging.done()
@@ -130,14 +171,23 @@ def test_keystone_down_then_back(faulty):
     cached, _ = call(server, token)
     assert cached.status_code == 200
 
-    restart(stack, "keystone", restarted)
+    process = restart(stack, "keystone", restarted)
     deadline = time.monotonic() + 60
     while True:
         try:
             fresh = stack.token("alt_demo")
             break
-        except Exception:
-            assert time.monotonic() < deadline, "Keystone did not come back"
+        # Not listening yet (connection refused), or not yet answering its
+        # version document: anything else is a failure of its own, raised as is.
+        except (ks_exc.ConnectionError, ks_exc.DiscoveryFailure) as exc:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log = _restart_log(stack, "keystone")
+                raise AssertionError(
+                    f"Keystone did not come back: last {exc!r}; its process "
+                    + (f"exited with {process.returncode}" if process.poll() is not None
+                       else "still runs after 60 s")
+                    + f"; the end of {log}:\n" + log.read_text(errors="replace")[-3000:]
+                ) from exc
             time.sleep(0.5)
     wait_until_ok(server, fresh)
 

@@ -7,7 +7,7 @@ import pytest
 from django.http import QueryDict
 
 from glance_rest import contract, glance, params
-from glance_rest.errors import BadInput
+from glance_rest.errors import ApiError, BadInput
 
 SCHEMA_PROPERTIES = {
     "name": {}, "disk_format": {"enum": [None, "raw", "qcow2", "vmdk", "vhd", "ami", "aki",
@@ -241,3 +241,11 @@ def test_update_ignores_a_properties_object():
 def test_a_name_filter_is_the_exact_name_unless_it_starts_with_an_operator(name, sent):
     filters, _ = params.image_listing(QueryDict(urlencode({"name": name})))
     assert filters["name"] == sent
+
+
+@pytest.mark.parametrize("segment", [".", ".."])
+def test_a_dot_segment_id_is_not_found_before_glance(segment):
+    """Sent, the HTTP client would drop it and reach another Glance route."""
+    with pytest.raises(ApiError) as refused:
+        glance.client.quote(segment)
+    assert refused.value.status == 404

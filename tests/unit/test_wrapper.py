@@ -210,13 +210,6 @@ def test_a_glance_without_import_or_stores_apis(fake):
     assert discovery._stores(fake.glance) == []
 
 
-def test_usage_is_glances_answer(fake):
-    usage = {"image_size_total": {"limit": 1000, "usage": 3},
-             "image_count_total": {"limit": 10, "usage": 2}}
-    fake.answer("GET", "/v2/info/usage", body={"usage": usage})
-    assert discovery.usage(fake.glance) == usage
-
-
 def test_namespaces_kept_for_a_properties_target(fake):
     summaries = [
         {"namespace": "a", "resource_type_associations": [
