@@ -7,7 +7,8 @@ from stack import config
 
 
 def test_glance_config_allows_import_ports(tmp_path):
-    layout = config.Layout(tmp_path, keystone_port=15000, glance_port=19292, import_ports=(8124, 443))
+    layout = config.Layout(tmp_path, keystone_port=15000, glance_port=19292,
+                           import_ports=(8124, 443))
     text = config.glance_api_conf(layout, "/sock", "pw", "/venv/etc/glance/paste.ini")
     # Glance's defaults, docs/api.md's file server, then the run's own (once each).
     assert "allowed_ports = [80,443,8123,8124]" in text
