@@ -62,6 +62,23 @@ class LoginExpired(LoginRequired):
                          code="login_expired")
 
 
+# Glance's words when its [import_filtering_opts] refuse a web-download or
+# location URL (glance/api/v2/images.py). The API cannot read Glance's
+# configuration, so it says what to check.
+_FILTERED = "does not pass filtering"
+FILTERING_HINT = ("Glance fetches only from the schemes, hosts and ports its "
+                  "[import_filtering_opts] allow (allowed_schemes, allowed_hosts, "
+                  "allowed_ports; by default http and https on ports 80 and 443 only): "
+                  "serve the file from such a URL, or ask the cloud's operator what it allows.")
+
+
+def with_hint(status, message):
+    """Glance's message, with what to do next where Glance does not say it."""
+    if status == 400 and _FILTERED in message:
+        return f"{message} {FILTERING_HINT}"
+    return message
+
+
 _STATUS_ONLY = re.compile(r"^\d{3}(\s+[A-Za-z][A-Za-z -]*)?$")
 _STATUS_PREFIX = re.compile(r"^\d{3}\b[^:]*:\s*")
 _TAG = re.compile(r"<[^>]+>")
@@ -117,7 +134,7 @@ def from_client_error(error):
         if status == 401:
             return LoginExpired()
         if status in PASSED_THROUGH:
-            return ApiError(status, message)
+            return ApiError(status, with_hint(status, message))
         if status in (503, 504):
             return ApiError(503, "The image service is unavailable; try again later.")
         return ApiError(502, f"The image service failed (HTTP {status}).")

@@ -177,6 +177,9 @@ STORES = {
 }
 DEFAULT_STORE = "local"
 IMPORT_METHODS = ("glance-direct", "web-download", "copy-image")
+# Ports web-download may fetch from (on HOST only): Glance's defaults, and the
+# one docs/api.md serves its example file on.
+IMPORT_PORTS = (80, 443, 8123)
 
 
 def glance_api_conf(layout, socket_dir, service_password, paste_ini, multi_store=True):
@@ -184,7 +187,7 @@ def glance_api_conf(layout, socket_dir, service_password, paste_ini, multi_store
     runs), or one file store the single-store way (the tests' plain Glance, as
     a plain pip-installed Glance starts: no /v2/info/stores)."""
     store = layout.path("glance")
-    allowed_ports = ",".join(str(p) for p in (80, 443, *layout.import_ports))
+    allowed_ports = ",".join(str(p) for p in dict.fromkeys((*IMPORT_PORTS, *layout.import_ports)))
     if multi_store:
         stores = {
             "glance_store": {"default_backend": DEFAULT_STORE},

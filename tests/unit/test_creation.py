@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 
 from glance_rest import creation
-from glance_rest.errors import ApiError, GlanceError, from_client_error
+from glance_rest.errors import FILTERING_HINT, ApiError, GlanceError, from_client_error
 from glance_rest.glance import schema as schema_module
 from tests.unit import fake_glance
 from tests.unit.test_wrapper import IMAGE_SCHEMA, image
@@ -48,7 +48,8 @@ def test_a_failed_create_deletes_its_image_and_says_nothing_more(fake):
         create(fake)
     error = from_client_error(raised.value)
     assert (error.status, error.code) == (400, "bad_request")
-    assert error.message == f"URI for web-download does not pass filtering: {REFUSED_URL}"
+    assert error.message == (f"URI for web-download does not pass filtering: {REFUSED_URL} "
+                             f"{FILTERING_HINT}")
     assert fake.calls("DELETE") == [("DELETE", "/v2/images/i1")]
 
 
@@ -60,8 +61,8 @@ def test_a_failed_clean_up_is_logged_and_told(fake, caplog):
     # The import's refusal keeps its status and code; the message adds what remains.
     assert (raised.value.status, raised.value.code) == (400, "bad_request")
     assert raised.value.message == (
-        f"URI for web-download does not pass filtering: {REFUSED_URL} The image i1 may "
-        "remain: deleting it failed too (request id req-test).")
+        f"URI for web-download does not pass filtering: {REFUSED_URL} {FILTERING_HINT} "
+        "The image i1 may remain: deleting it failed too (request id req-test).")
     [record] = [r for r in caplog.records if r.name == "glance_rest.creation"]
     assert record.getMessage() == "Clean-up failed: image i1 may remain, request id req-test"
     assert "is protected and cannot be deleted" in record.exc_text

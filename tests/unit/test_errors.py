@@ -2,7 +2,7 @@
 
 import pytest
 
-from glance_rest.errors import GlanceError, from_client_error, glance_message
+from glance_rest.errors import FILTERING_HINT, GlanceError, from_client_error, glance_message
 
 
 # Bodies as Glance 33 sends them (curl against the stack).
@@ -26,6 +26,27 @@ GLANCE_404_HTML = (b"<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n
 ])
 def test_glance_message_is_cleaned(content_type, body, expected):
     assert glance_message(content_type, body) == expected
+
+# glance/api/v2/images.py: import_image (web-download) and the location check.
+WEB_DOWNLOAD_REFUSED = "URI for web-download does not pass filtering: http://127.0.0.1:1/x"
+LOCATION_REFUSED = "URI for add location does not pass filtering: http://127.0.0.1:1/x"
+
+
+@pytest.mark.parametrize("words", [WEB_DOWNLOAD_REFUSED, LOCATION_REFUSED])
+def test_a_url_glance_filters_out_says_what_to_check(words):
+    error = from_client_error(GlanceError(400, words))
+    assert (error.status, error.code) == (400, "bad_request")
+    assert error.message == (
+        f"{words} Glance fetches only from the schemes, hosts and ports its "
+        "[import_filtering_opts] allow (allowed_schemes, allowed_hosts, allowed_ports; "
+        "by default http and https on ports 80 and 443 only): serve the file from such "
+        "a URL, or ask the cloud's operator what it allows.")
+    assert error.message.endswith(FILTERING_HINT)
+
+
+def test_other_refusals_carry_glance_words_alone():
+    error = from_client_error(GlanceError(400, "Invalid disk format 'nope' for image."))
+    assert error.message == "Invalid disk format 'nope' for image."
 
 
 @pytest.mark.parametrize("glance_status, status, code", [

@@ -7,9 +7,11 @@ from stack import config
 
 
 def test_glance_config_allows_import_ports(tmp_path):
-    layout = config.Layout(tmp_path, keystone_port=15000, glance_port=19292, import_ports=(8123,))
+    layout = config.Layout(tmp_path, keystone_port=15000, glance_port=19292,
+                           import_ports=(8124, 443))
     text = config.glance_api_conf(layout, "/sock", "pw", "/venv/etc/glance/paste.ini")
-    assert "allowed_ports = [80,443,8123]" in text
+    # Glance's defaults, docs/api.md's file server, then the run's own (once each).
+    assert "allowed_ports = [80,443,8123,8124]" in text
     assert "allowed_hosts = [127.0.0.1]" in text
     assert "flavor = keystone" in text
     assert "postgresql+psycopg2://postgres@/glance?host=/sock" in text
