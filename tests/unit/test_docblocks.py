@@ -80,30 +80,9 @@ def test_substitute_replaces_whole_words_only():
         "API=http://127.0.0.1:41000\npython3 -m http.server 41001; curl :41001/a :81234/b\n")
 
 
-# The one unmarked block, by document and first line: docs/horizon.md's
-# "Supported Horizons" section is owned by the Horizon-release change; it is to
-# carry <!-- doc-test: skip: installs into a Horizon's environment, from PyPI -->.
-NOT_YET_MARKED = {
-    ("horizon.md",
-     "pip install -c https://releases.openstack.org/constraints/upper/2025.1 glance-rest"),
-}
-
-
-def not_yet_marked(block):
-    return (block.path, block.text.splitlines()[0]) in NOT_YET_MARKED
-
-
-def test_the_not_yet_marked_block_is_still_unmarked():
-    """So that the exception goes once the block is marked."""
-    blocks = docblocks.blocks((ROOT / "docs/horizon.md").read_text(), "horizon.md")
-    assert [b.marked for b in blocks if not_yet_marked(b)] == [False]
-
-
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
 def test_every_shell_example_is_run_or_says_why_not(doc):
     for block in docblocks.blocks(doc.read_text(), doc.name):
-        if not_yet_marked(block):
-            continue
         assert block.marked, f"{block.where()}: mark it <!-- doc-test: run ... --> or skip: why"
         assert block.run or block.reason
         if block.run:
