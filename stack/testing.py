@@ -419,19 +419,18 @@ class ApacheHorizon(HorizonServer):
                                 stdout=open(self.folder / "apache.out", "ab"),
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
-    def daemon_rss_kib(self):
-        """The summed resident memory of the mod_wsgi daemon processes."""
+    def rss_kib(self):
+        """The summed resident memory of Apache's processes and mod_wsgi's
+        daemons (all children of the server's parent)."""
+        import psutil
+
         total = 0
-        for status in Path("/proc").glob("[0-9]*/status"):
+        for process in psutil.Process(self.process.pid).children(recursive=True):
             try:
-                text = status.read_text()
-                cmdline = (status.parent / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if cmdline.startswith(b"(wsgi:horizon)"):
-                total += int(next(line.split()[1] for line in text.splitlines()
-                                  if line.startswith("VmRSS:")))
-        return total
+                total += process.memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
+        return total // 1024
 
     def restart(self, **changes):
         stop_process(self.process)

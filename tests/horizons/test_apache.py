@@ -72,7 +72,7 @@ def test_over_apaches_default_limit_is_refused_and_no_image_is_left(apache, stac
 
 
 class PeakRss:
-    """The mod_wsgi daemons' summed RSS, sampled while a block runs."""
+    """Apache's and the mod_wsgi daemons' summed RSS, sampled while a block runs."""
 
     def __init__(self, server):
         self.server = server
@@ -81,10 +81,10 @@ class PeakRss:
 
     def _sample(self):
         while not self._done.wait(0.2):
-            self.peak = max(self.peak, self.server.daemon_rss_kib())
+            self.peak = max(self.peak, self.server.rss_kib())
 
     def __enter__(self):
-        self.start = self.server.daemon_rss_kib()
+        self.start = self.server.rss_kib()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         return self
