@@ -63,12 +63,12 @@ def patch_json(client, url, body, **extra):
     return client.patch(url, json.dumps(body), content_type="application/json", **extra)
 
 
-class FileServer:
-    """A loopback HTTP server over a folder, for Glance's web-download."""
+class LoopbackServer:
+    """An HTTP server on 127.0.0.1 in a thread, for the length of a ``with``."""
 
-    def __init__(self, folder, port):
-        handler = lambda *a, **kw: _Quiet(*a, directory=str(folder), **kw)  # noqa: E731
+    def __init__(self, handler, port=0):
         self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self):
@@ -79,8 +79,15 @@ class FileServer:
         self.server.shutdown()
         self.server.server_close()
 
+
+class FileServer(LoopbackServer):
+    """A loopback HTTP server over a folder, for Glance's web-download."""
+
+    def __init__(self, folder, port):
+        super().__init__(lambda *a, **kw: _Quiet(*a, directory=str(folder), **kw), port)
+
     def url(self, name):
-        return f"http://127.0.0.1:{self.server.server_address[1]}/{name}"
+        return f"{self.base_url}/{name}"
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -88,7 +95,7 @@ class _Quiet(SimpleHTTPRequestHandler):
         pass
 
 
-class LoadBalancer:
+class LoadBalancer(LoopbackServer):
     """A loopback HTTP proxy in front of ``target`` (a base URL), as a load
     balancer with sticky sessions: it forwards every request, sets a cookie
     on every answer, and records each request's (method, path, Cookie
@@ -138,17 +145,8 @@ class LoadBalancer:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
+        self.url = self.base_url
 
     def cookies(self):
         """The Cookie header of each request, in order (None: none sent)."""

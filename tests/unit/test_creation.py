@@ -5,13 +5,11 @@ import logging
 import types
 
 import pytest
-from django.core.cache import cache
 
 from glance_rest import creation
 from glance_rest.errors import FILTERING_HINT, ApiError, GlanceError, from_client_error
-from glance_rest.glance import schema as schema_module
 from tests.unit import fake_glance
-from tests.unit.test_wrapper import IMAGE_SCHEMA, image
+from tests.unit.test_wrapper import fake, image  # noqa: F401 - fake is a fixture
 
 REFUSED_URL = "http://127.0.0.1:1/x"
 # glance/api/v2/images.py, import_image: a URI web-download's filter refuses.
@@ -23,16 +21,11 @@ PROTECTED = fake_glance.glance_error(403, "Image i1 is protected and cannot be d
 
 
 @pytest.fixture
-def fake():
-    schema_module._parsed.clear()
-    cache.clear()
-    fake, glance = fake_glance.connect()
-    fake.glance = glance
-    fake.answer("GET", "/v2/schemas/image", body=IMAGE_SCHEMA)
+def refusing(fake):
+    """A Glance that creates a protected image, then refuses its import."""
     fake.answer("POST", "/v2/images", 201, image("i1", protected=True, status="queued"))
     fake.answer("POST", "/v2/images/i1/import", *REFUSED)
-    yield fake
-    fake_glance.disconnect()
+    return fake
 
 
 def create(fake):
@@ -42,22 +35,22 @@ def create(fake):
     return creation.create_from_json(fake.glance, request)
 
 
-def test_a_failed_create_deletes_its_image_and_says_nothing_more(fake):
-    fake.answer("DELETE", "/v2/images/i1", 204)
+def test_a_failed_create_deletes_its_image_and_says_nothing_more(refusing):
+    refusing.answer("DELETE", "/v2/images/i1", 204)
     with pytest.raises(GlanceError) as raised:
-        create(fake)
+        create(refusing)
     error = from_client_error(raised.value)
     assert (error.status, error.code) == (400, "bad_request")
     assert error.message == (f"URI for web-download does not pass filtering: {REFUSED_URL} "
                              f"{FILTERING_HINT}")
-    assert fake.calls("DELETE") == [("DELETE", "/v2/images/i1")]
+    assert refusing.calls("DELETE") == [("DELETE", "/v2/images/i1")]
 
 
-def test_a_failed_clean_up_is_logged_and_told(fake, caplog):
-    fake.answer("DELETE", "/v2/images/i1", *PROTECTED)
+def test_a_failed_clean_up_is_logged_and_told(refusing, caplog):
+    refusing.answer("DELETE", "/v2/images/i1", *PROTECTED)
     with caplog.at_level(logging.ERROR, logger="glance_rest.creation"), \
             pytest.raises(ApiError) as raised:
-        create(fake)
+        create(refusing)
     # The import's refusal keeps its status and code; the message adds what remains.
     assert (raised.value.status, raised.value.code) == (400, "bad_request")
     assert raised.value.message == (

@@ -23,6 +23,7 @@ NO_ROUTE = fake_glance.glance_error(404)
 
 @pytest.fixture
 def fake():
+    """The real glanceclient over the fake transport, which knows the image schema."""
     schema_module._parsed.clear()
     cache.clear()
     fake, glance = fake_glance.connect()
