@@ -556,16 +556,43 @@ def test_token_callers_and_anonymous_callers(horizon, stack, tokens):
     assert answer.status_code == 401 and answer.json()["error"]["code"] == "not_authenticated"
 
 
+# Horizon 25.7 (2026.1) sets its CSRF header on every request, the direct
+# upload to Glance included; Glance's CORS (allow_headers) does not allow it,
+# so Chromium never sends the file. 25.3 and 25.5 send it with Horizon's own
+# calls only, and 27.0 strips it from the upload: stock Horizon's bug, the
+# same with this app mounted or not (docs/horizon.md says what operators do).
+SENDS_CSRF_TOKEN_TO_GLANCE = {(25, 7)}
+
+
 def test_create_image_in_direct_mode(panel, horizon, stack, tmp_path):
     """Direct mode: this app creates the image and hands out Glance's public
     upload URL; the browser sends the file to Glance itself (CORS)."""
     horizon.restart(upload_mode="direct")
     payload = bytes(range(256)) * 4096
     name = unique("hz-direct")
+    glance = stack.glance("demo")
+    if horizon.version[:2] in SENDS_CSRF_TOKEN_TO_GLANCE:
+        (tmp_path / "disk.raw").write_bytes(payload)
+        open_images(panel, horizon)
+        fill_create_form(panel, name, "File")
+        panel.set_input_files("input[name=image_file]", str(tmp_path / "disk.raw"))
+        with panel.expect_response(lambda r: r.request.method == "PUT"
+                                   and r.url.endswith("/api/glance/images/")) as created, \
+                panel.expect_event("requestfailed", lambda r: r.url.endswith("/file")) as blocked:
+            panel.click(".modal-footer button.finish")
+        assert created.value.status == 201  # this app's part: the image and its upload URL
+        assert "x-csrftoken" in blocked.value.headers  # what Glance's CORS refuses
+        assert blocked.value.url.startswith(stack.glance_url)
+        [left] = glance.images.list(filters={"name": name})
+        assert left.status == "queued"  # Glance never got the file
+        panel.keyboard.press("Escape")
+        panel.wait_for_selector(".modal-content", state="detached", timeout=30000)
+        glance.images.delete(left.id)
+        return
     uploaded = create_with_file(panel, horizon, tmp_path, name, payload,
                                 lambda r: r.request.method == "PUT" and r.url.endswith("/file"))
     assert uploaded.status == 204 and uploaded.url.startswith(stack.glance_url)
-    stored = list(stack.glance("demo").images.list(filters={"name": name}))
+    stored = list(glance.images.list(filters={"name": name}))
     assert len(stored) == 1
-    stored = wait_for_status(stack.glance("demo"), stored[0].id)
+    stored = wait_for_status(glance, stored[0].id)
     assert stored.os_hash_value == hashlib.sha512(payload).hexdigest()
