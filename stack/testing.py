@@ -217,9 +217,10 @@ class HorizonServer:
     the web root changes."""
 
     def __init__(self, stack, folder, mounted=True, upload_mode="legacy", webroot="/",
-                 port=None, extra_env=None, release=NEWEST_HORIZON):
+                 port=None, extra_env=None, release=NEWEST_HORIZON, workers=2):
         self.stack = stack
         self.release = release
+        self.workers = workers
         self.version = horizon_version(release)
         self.python = horizon_venv(release) / "bin" / "python"
         self.folder = Path(folder)
@@ -298,7 +299,8 @@ class HorizonServer:
         with open(self.log, "ab") as log:
             # A process per core; threads for the waits on Keystone and Glance.
             return subprocess.Popen(
-                [gunicorn, "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--threads", "4",
+                [gunicorn, "--bind", f"127.0.0.1:{self.port}",
+                 "--workers", str(self.workers), "--threads", "4",
                  *no_control_socket(gunicorn), "stack.horizon_site.wsgi:application"],
                 cwd=self.site_path, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)

@@ -57,7 +57,8 @@ def test_pip_install_gives_a_working_app(stack, tokens, tmp_path):
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "settings").symlink_to(ROOT / "settings")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
-    env.update({"DJANGO_SETTINGS_MODULE": "settings", "PYTHONPATH": str(tmp_path / "site"), "SECRET_KEY": "x" * 50,
+    env.update({"DJANGO_SETTINGS_MODULE": "settings", "PYTHONPATH": str(tmp_path / "site"),
+                "SECRET_KEY": "x" * 50,
                 "ALLOWED_HOSTS": "testserver", "GLANCE_REST_DB": str(tmp_path / "db.sqlite3"),
                 "OPENSTACK_KEYSTONE_URL": stack.keystone_url, "OPENSTACK_REGION": REGION,
                 "TOKEN": tokens("demo")})

@@ -122,9 +122,10 @@ def call(page, horizon, method, path, body=None):
 def stock(horizon, stack, tmp_path_factory):
     """The same release's stock Horizon, nothing mounted, on the same stack:
     what each replayed request gets without this app."""
+    # One worker: it answers a few replayed requests, one at a time.
     server = HorizonServer(stack, tmp_path_factory.mktemp(f"stock-{horizon.release}"),
                            mounted=False, webroot="/dashboard/", release=horizon.release,
-                           port=free_port()).start()
+                           port=free_port(), workers=1).start()
     yield server
     server.stop()
 
