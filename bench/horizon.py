@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 import psutil
+from glanceclient.exc import CommunicationError
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -141,7 +142,11 @@ def upload(page, horizon, glance, path, name):
         start = time.perf_counter()
         page.click(".modal-footer button.finish")
         while True:
-            found = list(glance.images.list(filters={"name": name}))
+            try:
+                found = list(glance.images.list(filters={"name": name}))
+            except CommunicationError:
+                # Glance's busy server dropped the kept-alive poll: ask again.
+                continue
             if found and found[0].status == "active":
                 break
             if found and found[0].status in ("killed", "deleted"):
