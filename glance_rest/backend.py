@@ -115,11 +115,13 @@ def _pooled_session(count_hook):
     # The services are reached directly: no *_PROXY lookups on every call.
     session.trust_env = False
     session.hooks["response"].append(count_hook)
-    # Glance's gunicorn closes idle kept-alive connections: a read that meets
-    # one just closed is sent once more; a change never is (it may have arrived).
+    # Glance's gunicorn closes idle kept-alive connections: a read, or a DELETE
+    # (idempotent, bodiless: a batch of them met this in CI), that meets one
+    # just closed is sent once more; a change with a body never is (it may have
+    # arrived, and a streamed body cannot be sent again).
     retry = _ResendOnDroppedConnection(
         total=1, connect=1, read=1, status=0, other=0, redirect=0,
-        allowed_methods=frozenset({"GET", "HEAD"}), raise_on_status=False)
+        allowed_methods=frozenset({"GET", "HEAD", "DELETE"}), raise_on_status=False)
     adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=64,
                                             max_retries=retry)
     session.mount("http://", adapter)

@@ -49,7 +49,7 @@ class _ClosesReusedConnections:
         self.listener.close()
 
 
-def test_a_read_is_sent_again_when_glance_drops_a_reused_connection():
+def test_a_read_or_delete_is_sent_again_when_glance_drops_a_reused_connection():
     from glanceclient import exc as g
 
     from glance_rest.glance import Glance
@@ -60,7 +60,11 @@ def test_a_read_is_sent_again_when_glance_drops_a_reused_connection():
         for _ in range(3):
             assert glance.get("/v2/images") == {"ok": True}
         assert server.answered == 3
-        # A change is never sent twice: the dropped connection is an error.
+        # DELETE is idempotent and has no body: sent again too.
+        for _ in range(2):
+            glance.client.http_client.delete("/v2/images/x")
+        assert server.answered == 5
+        # A change with a body is never sent twice: the dropped connection is an error.
         with pytest.raises(g.CommunicationError) as raised:
             glance.patch("/v2/images/x", "[]", "application/json")
         assert from_client_error(raised.value).status == 503
