@@ -15,6 +15,7 @@ import time
 
 import pytest
 from glanceclient.exc import HTTPNotFound
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from stack.testing import ApacheHorizon, HorizonServer, apache_horizons, free_port, horizons
 from tests.helpers import FileServer, make_image, unique, wait_for_status
@@ -322,8 +323,18 @@ def row_action(page, name, label):
     if button.count():
         button.first.click()
         return
-    the_row.locator("button.dropdown-toggle").click()
-    the_row.locator("ul.dropdown-menu").get_by_text(label, exact=True).click()
+    # The table re-renders each time it polls (while any image of the project
+    # is queued or saving), which closes an open menu: open it again, as a
+    # person would.
+    for attempt in range(3):
+        the_row.locator("button.dropdown-toggle").click()
+        try:
+            the_row.locator("ul.dropdown-menu").get_by_text(label, exact=True).click(
+                timeout=5000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
 
 
 def confirm(page):
