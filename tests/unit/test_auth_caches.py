@@ -57,8 +57,10 @@ def _dicts_holding(key, value):
     import gc
 
     gc.collect()
+    # type(), not isinstance(): asking a lazy object (Django's staticfiles
+    # storage) its class would build it.
     return [r for o in gc.get_objects() for r in gc.get_referents(o)
-            if isinstance(r, dict) and r.get(key) == value]
+            if type(r) is dict and r.get(key) == value]
 
 
 @pytest.mark.django_db
