@@ -86,11 +86,13 @@ def log_in(page, horizon, stack, user=USER):
 
 
 @contextlib.contextmanager
-def logged_in_page(browser, horizon, stack, user=USER):
+def logged_in_page(browser, horizon, stack, user=USER, page_size=WHOLE_PROJECT):
     """A page of its own, logged in to Horizon as ``user``; on leaving, fails if
-    any of its /api/glance/ requests was answered by something but this app."""
+    any of its /api/glance/ requests was answered by something but this app.
+    ``page_size`` None: Horizon's default."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.add_cookies(page_size_cookie(horizon, WHOLE_PROJECT))
+    if page_size:
+        context.add_cookies(page_size_cookie(horizon, page_size))
     page = context.new_page()
     watch = ApiWatch()
     page.on("response", watch)
@@ -464,8 +466,10 @@ def test_edit_image(panel, horizon, stack):
 
 @pytest.fixture(scope="module")
 def admin_panel(browser, horizon, stack):
-    """Update Metadata is offered to admins (Horizon's copy of Glance's policy)."""
-    with logged_in_page(browser, horizon, stack, user="admin") as page:
+    """Update Metadata is offered to admins (Horizon's copy of Glance's policy).
+    An admin's table holds every project's images: Horizon's default page of
+    them, searched by name."""
+    with logged_in_page(browser, horizon, stack, user="admin", page_size=None) as page:
         yield page
 
 
@@ -475,7 +479,6 @@ def test_update_metadata_adds_and_removes_custom_properties(admin_panel, horizon
                           old_prop="bye", hw_disk_bus="scsi")
     name = stack.glance("admin").images.get(image_id).name
     open_images(page, horizon)
-    # An admin's table holds every project's images: find it as a person would.
     search_by_name(page, name)
     with page.expect_response(lambda r: r.url.endswith(f"/{image_id}/properties/")) as loaded:
         row_action(page, name, "Update Metadata")
