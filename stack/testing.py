@@ -53,6 +53,8 @@ class StackProcess:
         self.output = self.data_dir.parent / f"{self.data_dir.name}.out.log"
         self.process = None
         self.info = None
+        # Accounts made by add_member: user -> (password, project).
+        self.extra_accounts = {}
 
     @property
     def keystone_url(self):
@@ -97,12 +99,33 @@ class StackProcess:
 
     @property
     def passwords(self):
-        return json.loads((self.data_dir / "secrets.json").read_text())
+        stored = json.loads((self.data_dir / "secrets.json").read_text())
+        return {**stored, **{user: pw for user, (pw, _) in self.extra_accounts.items()}}
+
+    def project_of(self, user):
+        return PROJECTS.get(user) or self.extra_accounts[user][1]
 
     def auth(self, user):
         return v3.Password(auth_url=self.keystone_url, username=user,
-                           password=self.passwords[user], project_name=PROJECTS[user],
+                           password=self.passwords[user], project_name=self.project_of(user),
                            user_domain_id="default", project_domain_id="default")
+
+    def add_member(self, name):
+        """A user ``name`` with the member role on a new project of the same
+        name, made through Keystone's API as admin: a project no other test
+        writes to (a Horizon table that polls while any listed image is queued
+        then lists only its own). ``passwords``, ``auth`` and ``glance`` know it."""
+        admin, url = self.session("admin"), self.keystone_url
+        password = secrets.token_urlsafe(18)
+        project = admin.post(f"{url}/projects", json={"project": {
+            "name": name, "domain_id": "default"}}).json()["project"]
+        user = admin.post(f"{url}/users", json={"user": {
+            "name": name, "password": password, "domain_id": "default",
+            "default_project_id": project["id"]}}).json()["user"]
+        member = admin.get(f"{url}/roles", params={"name": "member"}).json()["roles"][0]
+        admin.put(f"{url}/projects/{project['id']}/users/{user['id']}/roles/{member['id']}")
+        self.extra_accounts[name] = (password, name)
+        return name
 
     def session(self, user):
         return ks_session.Session(auth=self.auth(user))
