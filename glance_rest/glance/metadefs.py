@@ -193,21 +193,27 @@ def _properties(properties):
 
 def namespace_document(namespace):
     """The document Glance's create takes, of a namespace as Glance shows it
-    or as an import sends it: the export, and what an import sends on."""
+    or as an import sends it: the export, and what an import sends on. Lists
+    are in name order (Glance's follows creation), so that two clouds' exports
+    of one namespace are the same text."""
     document = _kept(namespace, NAMESPACE_FIELDS)
     if namespace.get("resource_type_associations"):
         document["resource_type_associations"] = [
-            _kept(a, ASSOCIATION_FIELDS) for a in namespace["resource_type_associations"]]
+            _kept(a, ASSOCIATION_FIELDS) for a in _by_name(namespace["resource_type_associations"])]
     if namespace.get("properties"):
         document["properties"] = _properties(namespace["properties"])
     if namespace.get("objects"):
         document["objects"] = [
             {**_kept(o, OBJECT_FIELDS), **({"properties": _properties(o["properties"])}
                                            if o.get("properties") else {})}
-            for o in namespace["objects"]]
+            for o in _by_name(namespace["objects"])]
     if namespace.get("tags"):
-        document["tags"] = [{"name": t["name"]} for t in namespace["tags"]]
+        document["tags"] = [{"name": t["name"]} for t in _by_name(namespace["tags"])]
     return document
+
+
+def _by_name(items):
+    return sorted(items, key=lambda item: str(item.get("name", "")))
 
 
 def metadefs_namespace_create(glance, document):

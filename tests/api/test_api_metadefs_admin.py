@@ -143,6 +143,10 @@ def test_import_edit_associate_contents_export_reimport_delete(api, glance):
         assert (refused.status_code, error["code"]) == (403, "forbidden"), error
         assert "protected" in error["message"]
         assert in_glance(glance, name) is not None
+        # Nor may anything be removed from it; unprotected, for the changes below.
+        removal = admin.delete(url(name, "resourcetypes", "OS::Glance::Image"))
+        assert (removal.status_code, removal.json()["error"]["code"]) == (403, "forbidden")
+        assert patch_json(admin, url(name), {"protected": False}).status_code == 200
 
         # Associations: list, add with prefix and target, remove.
         types = url(name, "resourcetypes")
@@ -201,13 +205,11 @@ def test_import_edit_associate_contents_export_reimport_delete(api, glance):
         original, copy = in_glance(glance, name), in_glance(glance, copy_name)
         assert contents(copy) == contents(original)
         assert (copy["description"], copy["protected"], copy["visibility"]) == (
-            "second", True, "public")
+            "second", False, "public")
         assert admin.get(url(copy_name, "export")).json() == {**exported,
                                                               "namespace": copy_name}
 
-        # Delete, once unprotected.
         for each in (name, copy_name):
-            assert patch_json(admin, url(each), {"protected": False}).status_code == 200
             assert admin.delete(url(each)).status_code == 204
             assert in_glance(glance, each) is None
         gone = admin.get(url(name))

@@ -34,9 +34,10 @@ SHOWN = {
 DOCUMENT = {
     "namespace": "GR::Sample", "display_name": "Sample", "description": "d",
     "visibility": "public", "protected": True,
+    # In name order, as exports are (SHOWN's is Glance's creation order).
     "resource_type_associations": [
-        {"name": "OS::Glance::Image", "prefix": "hw_"},
-        {"name": "OS::Cinder::Volume", "prefix": "hw_", "properties_target": "image"}],
+        {"name": "OS::Cinder::Volume", "prefix": "hw_", "properties_target": "image"},
+        {"name": "OS::Glance::Image", "prefix": "hw_"}],
     "properties": {"watchdog_action": {"title": "Watchdog", "type": "string",
                                        "enum": ["reset", "none"]}},
     "objects": [{"name": "CPU Limits", "description": "c", "required": ["quota:cpu_period"],
