@@ -193,7 +193,8 @@ def _bad_input(error, root):
     keyword, expected, instance = error.validator, error.validator_value, error.instance
     field = _field(error, root)
     if "propertyNames" in error.absolute_schema_path:
-        return BadInput(str(instance)[:40] or "property", _property_name_problem(instance))
+        return BadInput(str(instance)[:40] or "property",
+                        _property_name_problem(instance, error.schema))
     if keyword in ("anyOf", "oneOf"):
         return _any_of(error, root)
     if keyword == "required":
@@ -263,8 +264,12 @@ def _any_of(error, root):
     return _bad_input(best_match(fitting or choices, key=_relevance), root)
 
 
-def _property_name_problem(name):
-    if not isinstance(name, str) or not 1 <= len(name) <= 255:
-        return "property names are 1 to 255 characters"
-    return ("property names must not contain control characters or characters outside "
-            "Unicode's basic plane")
+def _property_name_problem(name, schema):
+    """What is wrong with a key of a map (custom properties; a namespace's
+    property definitions, whose names are shorter and have no '/')."""
+    longest = schema.get("maxLength", 255)
+    if not isinstance(name, str) or not 1 <= len(name) <= longest:
+        return f"property names are 1 to {longest} characters"
+    return "property names " + PATTERN_MESSAGES.get(
+        schema.get("pattern"), "must not contain control characters or characters outside "
+                               "Unicode's basic plane")

@@ -296,6 +296,17 @@ def created(glance, image, extra=None):
     return CreatedResponse(image_location(image["id"]), body)
 
 
+def namespace_location(namespace, *parts):
+    """This API's address of a namespace, or of one of its parts."""
+    segments = "".join(f"{urllib.parse.quote(part, safe='')}/" for part in (namespace, *parts))
+    return f"{get_script_prefix()}api/glance/metadefs/namespaces/{segments}"
+
+
+# Metadata definitions: each write is one Glance call with the caller's token
+# (Glance's policy decides: by default, administrators only).
+NAMESPACE = r"^glance/metadefs/namespaces/(?P<namespace>[^/]+)/"
+
+
 @register
 class MetadefsNamespaces(ApiView):
     url_regex = r"^glance/metadefs/namespaces/$"
@@ -308,16 +319,150 @@ class MetadefsNamespaces(ApiView):
         return page_body(*api.metadefs_namespace_list(
             api.Glance(request.credentials), filters, options, resource_type, target))
 
+    @ajax("createNamespace", data_required=True)
+    def post(self, request):
+        """Import a namespace document (Horizon's Import, Glance's shipped files,
+        an export) with all it holds; 201 with Glance's namespace."""
+        created = api.metadefs_namespace_create(api.Glance(request.credentials), request.DATA)
+        return CreatedResponse(namespace_location(created["namespace"]), created)
+
 
 @register
 class MetadefsNamespace(ApiView):
-    url_regex = r"^glance/metadefs/namespaces/(?P<namespace>[^/]+)/$"
+    url_regex = NAMESPACE + "$"
 
     @ajax("getNamespace")
     def get(self, request, namespace):
         """One full namespace, properties prefixed for ``resource_type`` if given."""
         resource_type = request.GET.get("resource_type") or None
         return api.metadefs_namespace(api.Glance(request.credentials), namespace, resource_type)
+
+    @ajax("updateNamespace", data_required=True)
+    def patch(self, request, namespace):
+        """Change the fields sent; the others stay as they are."""
+        return api.metadefs_namespace_update(api.Glance(request.credentials), namespace,
+                                             request.DATA)
+
+    @ajax("deleteNamespace", parse_body=False)
+    def delete(self, request, namespace):
+        api.metadefs_namespace_delete(api.Glance(request.credentials), namespace)
+
+
+@register
+class MetadefsNamespaceExport(ApiView):
+    url_regex = NAMESPACE + "export/$"
+
+    @ajax("exportNamespace")
+    def get(self, request, namespace):
+        """The namespace as the document createNamespace takes back."""
+        return api.metadefs_namespace_export(api.Glance(request.credentials), namespace)
+
+
+@register
+class MetadefsNamespaceResourceTypes(ApiView):
+    url_regex = NAMESPACE + "resourcetypes/$"
+
+    @ajax("listNamespaceResourceTypes")
+    def get(self, request, namespace):
+        return {"items": api.metadefs_associations(api.Glance(request.credentials), namespace)}
+
+    @ajax("addNamespaceResourceType", data_required=True)
+    def post(self, request, namespace):
+        """Associate a resource type, with its prefix and properties target."""
+        added = api.metadefs_association_add(api.Glance(request.credentials), namespace,
+                                             request.DATA)
+        return CreatedResponse(namespace_location(namespace, "resourcetypes", added["name"]),
+                               added)
+
+
+@register
+class MetadefsNamespaceResourceType(ApiView):
+    url_regex = NAMESPACE + r"resourcetypes/(?P<resource_type>[^/]+)/$"
+
+    @ajax("removeNamespaceResourceType", parse_body=False)
+    def delete(self, request, namespace, resource_type):
+        api.metadefs_association_remove(api.Glance(request.credentials), namespace,
+                                        resource_type)
+
+
+@register
+class MetadefsNamespaceProperties(ApiView):
+    url_regex = NAMESPACE + "properties/$"
+
+    @ajax("createNamespaceProperty", data_required=True)
+    def post(self, request, namespace):
+        created = api.metadefs_property_create(api.Glance(request.credentials), namespace,
+                                               request.DATA)
+        return CreatedResponse(namespace_location(namespace, "properties", created["name"]),
+                               created)
+
+
+@register
+class MetadefsNamespaceProperty(ApiView):
+    url_regex = NAMESPACE + r"properties/(?P<property_name>[^/]+)/$"
+
+    @ajax("updateNamespaceProperty", data_required=True)
+    def put(self, request, namespace, property_name):
+        """Replace the property's definition (a ``name`` renames it)."""
+        return api.metadefs_property_update(api.Glance(request.credentials), namespace,
+                                            property_name, request.DATA)
+
+    @ajax("deleteNamespaceProperty", parse_body=False)
+    def delete(self, request, namespace, property_name):
+        api.metadefs_property_delete(api.Glance(request.credentials), namespace, property_name)
+
+
+@register
+class MetadefsNamespaceObjects(ApiView):
+    url_regex = NAMESPACE + "objects/$"
+
+    @ajax("createNamespaceObject", data_required=True)
+    def post(self, request, namespace):
+        created = api.metadefs_object_create(api.Glance(request.credentials), namespace,
+                                             request.DATA)
+        return CreatedResponse(namespace_location(namespace, "objects", created["name"]),
+                               created)
+
+
+@register
+class MetadefsNamespaceObject(ApiView):
+    url_regex = NAMESPACE + r"objects/(?P<object_name>[^/]+)/$"
+
+    @ajax("updateNamespaceObject", data_required=True)
+    def put(self, request, namespace, object_name):
+        """Replace the object (a ``name`` renames it)."""
+        return api.metadefs_object_update(api.Glance(request.credentials), namespace,
+                                          object_name, request.DATA)
+
+    @ajax("deleteNamespaceObject", parse_body=False)
+    def delete(self, request, namespace, object_name):
+        api.metadefs_object_delete(api.Glance(request.credentials), namespace, object_name)
+
+
+@register
+class MetadefsNamespaceTags(ApiView):
+    url_regex = NAMESPACE + "tags/$"
+
+    @ajax("createNamespaceTag", data_required=True)
+    def post(self, request, namespace):
+        created = api.metadefs_tag_create(api.Glance(request.credentials), namespace,
+                                          request.DATA["name"])
+        return CreatedResponse(namespace_location(namespace, "tags", created["name"]), created)
+
+
+@register
+class MetadefsNamespaceTag(ApiView):
+    url_regex = NAMESPACE + r"tags/(?P<tag>[^/]+)/$"
+
+    @ajax("updateNamespaceTag", data_required=True)
+    def put(self, request, namespace, tag):
+        """Rename the tag: ``{"name": "<new name>"}``."""
+        return api.metadefs_tag_update(api.Glance(request.credentials), namespace, tag,
+                                       request.DATA["name"])
+
+    @ajax("deleteNamespaceTag", parse_body=False)
+    def delete(self, request, namespace, tag):
+        api.metadefs_tag_delete(api.Glance(request.credentials), namespace, tag)
 
 
 @register

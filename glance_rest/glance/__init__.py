@@ -14,7 +14,14 @@ from .images import (
     image_import_from_url, image_list, image_to_dict, image_update, image_update_properties,
     image_upload, image_action, import_status, upload_url,
 )
-from .metadefs import metadefs_namespace, metadefs_namespace_list, metadefs_resource_types
+from .metadefs import (
+    metadefs_association_add, metadefs_association_remove, metadefs_associations,
+    metadefs_namespace, metadefs_namespace_create, metadefs_namespace_delete,
+    metadefs_namespace_export, metadefs_namespace_list, metadefs_namespace_update,
+    metadefs_object_create, metadefs_object_delete, metadefs_object_update,
+    metadefs_property_create, metadefs_property_delete, metadefs_property_update,
+    metadefs_resource_types, metadefs_tag_create, metadefs_tag_delete, metadefs_tag_update,
+)
 from .paging import page
 from .schema import ImageSchema
 from .sharing import member_add, member_delete, member_list, member_update, tag_add, tag_delete
@@ -28,6 +35,12 @@ __all__ = [
     "image_get", "image_get_raw", "image_import", "image_import_from_url", "image_list",
     "image_stage", "image_tasks", "image_to_dict", "image_update", "image_update_properties",
     "image_upload", "import_status", "member_add", "member_delete", "member_list",
-    "member_update", "metadefs_namespace", "metadefs_namespace_list", "metadefs_resource_types",
+    "member_update", "metadefs_association_add", "metadefs_association_remove",
+    "metadefs_associations", "metadefs_namespace", "metadefs_namespace_create",
+    "metadefs_namespace_delete", "metadefs_namespace_export", "metadefs_namespace_list",
+    "metadefs_namespace_update", "metadefs_object_create", "metadefs_object_delete",
+    "metadefs_object_update", "metadefs_property_create", "metadefs_property_delete",
+    "metadefs_property_update", "metadefs_resource_types", "metadefs_tag_create",
+    "metadefs_tag_delete", "metadefs_tag_update",
     "page", "tag_add", "tag_delete", "upload_url",
 ]

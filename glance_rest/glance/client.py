@@ -72,6 +72,9 @@ class Glance:
     def put(self, path, body):
         return self.client.http_client.put(path, data=body)[1]
 
+    def delete(self, path):
+        self.client.http_client.delete(path)
+
     def patch(self, path, body, content_type):
         return self.client.http_client.patch(path, headers={"Content-Type": content_type},
                                              data=body)[1]

@@ -1,7 +1,11 @@
-"""Metadata definitions: namespaces (full, side by side) and resource types."""
+"""Metadata definitions: namespaces (full, side by side) and resource types,
+and their administration (create, update, delete, export; associations,
+properties, objects and tags), each write one Glance call with the caller's
+token: Glance's policy decides."""
 
 import json
 import urllib.parse
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from django.core.cache import cache
@@ -37,13 +41,20 @@ def metadefs_namespace_list(glance, filters, options, resource_type=None,
     # The listing (made with the caller's token) decides what the caller may
     # see; a body cached for exactly that summary is then safe to reuse, and
     # any change the summary shows (updated_at, description, associations...)
-    # is a new key.
-    keys = [cache_key("namespace", endpoint, resource_type or "",
-                      json.dumps(summary, sort_keys=True)) for summary in summaries]
+    # is a new key. A change to a property, object, tag or association leaves
+    # Glance's summary as it was: the namespace's generation, renewed by every
+    # write through this API (on any instance sharing the cache), is part of
+    # the key too.
     # The cache is read and written in this thread only: Django's cache objects
     # are per context, which the worker threads share, and a memcached client
     # (pymemcache, Horizon's usual CACHES) is not safe across threads.
-    cached = cache.get_many(keys)
+    caching = bool(settings.METADEFS_CACHE_SECONDS)
+    generations = (namespace_generations(endpoint, [s["namespace"] for s in summaries])
+                   if caching else {})
+    keys = [namespace_body_key(endpoint, resource_type, summary,
+                               generations.get(summary["namespace"], ""))
+            for summary in summaries]
+    cached = cache.get_many(keys) if caching else {}
     missing = [(key, summary) for key, summary in zip(keys, summaries) if key not in cached]
 
     def full(item):
@@ -54,9 +65,51 @@ def metadefs_namespace_list(glance, filters, options, resource_type=None,
     # Glance lists summaries only: fetch the full namespaces side by side.
     fetched = dict(zip((key for key, _ in missing),
                        backend.run_in_context(_namespace_pool, full, missing)))
-    if fetched and settings.METADEFS_CACHE_SECONDS:
+    if fetched and caching:
         cache.set_many(fetched, settings.METADEFS_CACHE_SECONDS)
     return [cached[key] if key in cached else fetched[key] for key in keys], has_more, has_prev
+
+
+def namespace_body_key(endpoint, resource_type, summary, generation):
+    """The cache key of a full namespace body: what the listing showed of it,
+    and its generation."""
+    return cache_key("namespace", endpoint, resource_type or "",
+                     json.dumps(summary, sort_keys=True), generation)
+
+
+# --- generations: what makes a cached body older than a write ----------------------
+# A generation is a random value, not a counter: one lost from the cache (expired,
+# evicted) is replaced by a new value, never by one a body was cached under before.
+GENERATION_SECONDS = 24 * 3600
+
+
+def _generation_key(endpoint, namespace):
+    return cache_key("namespace-generation", endpoint, namespace)
+
+
+def namespace_generations(endpoint, names):
+    """{name: current generation} of these namespaces, made where missing.
+
+    Read before the bodies are fetched: a write that ends after this read has
+    a new generation, so whatever was fetched meanwhile is kept under the old
+    one, which no one asks for again."""
+    keys = {name: _generation_key(endpoint, name) for name in names}
+    found = cache.get_many(list(keys.values()))
+    generations = {}
+    for name, key in keys.items():
+        if key not in found:
+            # add, never set: a write's new generation made meanwhile stays.
+            fresh = uuid.uuid4().hex
+            found[key] = fresh if cache.add(key, fresh, GENERATION_SECONDS) else (
+                cache.get(key) or fresh)
+        generations[name] = found[key]
+    return generations
+
+
+def renew_generation(endpoint, namespace):
+    """After a write: no body cached before it is served again, here or by
+    another instance sharing the cache."""
+    cache.set(_generation_key(endpoint, namespace), uuid.uuid4().hex, GENERATION_SECONDS)
 
 
 def _properties_target_filter(target, resource_types):
@@ -86,3 +139,177 @@ def metadefs_namespace(glance, namespace, resource_type=None):
     validate a model of the body)."""
     query = f"?resource_type={urllib.parse.quote(resource_type)}" if resource_type else ""
     return glance.get(f"/v2/metadefs/namespaces/{quote(namespace, 'namespace')}{query}")
+
+
+# --- administration -----------------------------------------------------------------
+# A namespace's collections, and what one of their members is called.
+MEMBERS = {"resource_types": "resource type association", "properties": "property",
+           "objects": "object", "tags": "tag"}
+
+
+def _path(namespace, *parts):
+    """/v2/metadefs/namespaces/<namespace>[/<collection>[/<name>]], each segment
+    quoted; ``parts`` are (collection, name) pairs, name None for the collection."""
+    path = f"/v2/metadefs/namespaces/{quote(namespace, 'namespace')}"
+    for collection, name in parts:
+        path += f"/{collection}" + (f"/{quote(name, MEMBERS[collection])}" if name else "")
+    return path
+
+
+def _write(glance, namespace, call, *args):
+    """One write to Glance; the namespace's generation is renewed whatever the
+    outcome (a write that timed out or failed half-way may still have changed
+    it), so no cached body from before is served again."""
+    try:
+        return call(*args)
+    finally:
+        renew_generation(glance.endpoint, namespace)
+
+
+# What a namespace document holds, at each level, as ``glance-manage
+# db_export_metadefs`` writes it (plus an object's ``required``, which that
+# export drops and Glance keeps): what Glance makes (created_at, updated_at,
+# owner, self, schema) is left out, as Horizon's Import leaves it out.
+NAMESPACE_FIELDS = ("namespace", "display_name", "description", "visibility", "protected")
+ASSOCIATION_FIELDS = ("name", "prefix", "properties_target")
+OBJECT_FIELDS = ("name", "description", "required")
+EDITABLE_FIELDS = ("display_name", "description", "visibility", "protected")
+
+
+def _kept(body, fields):
+    return {key: body[key] for key in fields if body.get(key) is not None}
+
+
+def property_definition(definition):
+    """A property's definition without what Glance adds, and without nulls
+    (Glance's schema refuses a null where it expects a value)."""
+    return {key: value for key, value in definition.items() if value is not None}
+
+
+def _properties(properties):
+    return {name: property_definition(definition)
+            for name, definition in (properties or {}).items()}
+
+
+def namespace_document(namespace):
+    """The document Glance's create takes, of a namespace as Glance shows it
+    or as an import sends it: the export, and what an import sends on. Lists
+    are in name order (Glance's follows creation), so that two clouds' exports
+    of one namespace are the same text."""
+    document = _kept(namespace, NAMESPACE_FIELDS)
+    if namespace.get("resource_type_associations"):
+        document["resource_type_associations"] = [
+            _kept(a, ASSOCIATION_FIELDS) for a in _by_name(namespace["resource_type_associations"])]
+    if namespace.get("properties"):
+        document["properties"] = _properties(namespace["properties"])
+    if namespace.get("objects"):
+        document["objects"] = [
+            {**_kept(o, OBJECT_FIELDS), **({"properties": _properties(o["properties"])}
+                                           if o.get("properties") else {})}
+            for o in _by_name(namespace["objects"])]
+    if namespace.get("tags"):
+        document["tags"] = [{"name": t["name"]} for t in _by_name(namespace["tags"])]
+    return document
+
+
+def _by_name(items):
+    return sorted(items, key=lambda item: str(item.get("name", "")))
+
+
+def metadefs_namespace_create(glance, document):
+    """Create a namespace with all it holds in one call (Glance's POST takes
+    properties, objects, tags and associations and undoes the namespace if
+    one of them fails)."""
+    body = namespace_document(document)
+    return _write(glance, body["namespace"], glance.post, "/v2/metadefs/namespaces", body)
+
+
+def namespace_update_body(current, changes):
+    """Glance's PUT replaces the namespace: unsent, display_name and
+    description would be cleared, visibility made private, protected false
+    and the owner the caller's project. What the caller did not change is
+    sent as Glance holds it."""
+    return {**_kept(current, (*NAMESPACE_FIELDS, "owner")),
+            **{key: changes[key] for key in EDITABLE_FIELDS if key in changes}}
+
+
+def metadefs_namespace_update(glance, namespace, changes):
+    path = _path(namespace)
+    body = namespace_update_body(glance.get(path), changes)
+    return _write(glance, namespace, glance.put, path, body)
+
+
+def metadefs_namespace_delete(glance, namespace):
+    """A protected namespace is Glance's 403, with its reason."""
+    _write(glance, namespace, glance.delete, _path(namespace))
+
+
+def metadefs_namespace_export(glance, namespace):
+    return namespace_document(glance.get(_path(namespace)))
+
+
+# Resource type associations.
+def metadefs_associations(glance, namespace):
+    path = _path(namespace, ("resource_types", None))
+    return glance.get(path).get("resource_type_associations", [])
+
+
+def metadefs_association_add(glance, namespace, association):
+    return _write(glance, namespace, glance.post, _path(namespace, ("resource_types", None)),
+                  _kept(association, ASSOCIATION_FIELDS))
+
+
+def metadefs_association_remove(glance, namespace, resource_type):
+    _write(glance, namespace, glance.delete,
+           _path(namespace, ("resource_types", resource_type)))
+
+
+# Properties and objects: Glance's PUT replaces the whole definition and
+# takes the name in the body (another name renames it).
+def metadefs_property_create(glance, namespace, definition):
+    return _write(glance, namespace, glance.post, _path(namespace, ("properties", None)),
+                  property_definition(definition))
+
+
+def metadefs_property_update(glance, namespace, name, definition):
+    body = {"name": name, **property_definition(definition)}
+    return _write(glance, namespace, glance.put, _path(namespace, ("properties", name)), body)
+
+
+def metadefs_property_delete(glance, namespace, name):
+    _write(glance, namespace, glance.delete, _path(namespace, ("properties", name)))
+
+
+def _object_body(body):
+    kept = _kept(body, OBJECT_FIELDS)
+    if body.get("properties") is not None:
+        kept["properties"] = _properties(body["properties"])
+    return kept
+
+
+def metadefs_object_create(glance, namespace, body):
+    return _write(glance, namespace, glance.post, _path(namespace, ("objects", None)),
+                  _object_body(body))
+
+
+def metadefs_object_update(glance, namespace, name, body):
+    return _write(glance, namespace, glance.put, _path(namespace, ("objects", name)),
+                  {"name": name, **_object_body(body)})
+
+
+def metadefs_object_delete(glance, namespace, name):
+    _write(glance, namespace, glance.delete, _path(namespace, ("objects", name)))
+
+
+# Tags: Glance names a new tag in its path (no body); a PUT renames one.
+def metadefs_tag_create(glance, namespace, name):
+    return _write(glance, namespace, glance.post, _path(namespace, ("tags", name)), None)
+
+
+def metadefs_tag_update(glance, namespace, name, new_name):
+    return _write(glance, namespace, glance.put, _path(namespace, ("tags", name)),
+                  {"name": new_name})
+
+
+def metadefs_tag_delete(glance, namespace, name):
+    _write(glance, namespace, glance.delete, _path(namespace, ("tags", name)))

@@ -32,6 +32,9 @@ from tests.helpers import IMAGES, unique
 pytestmark = pytest.mark.stack
 
 NAMESPACES = "/api/glance/metadefs/namespaces/"
+# A namespace every stack has (public); no case below reaches Glance's policy
+# with a write to it: each is refused before Glance is asked.
+NAMESPACE = NAMESPACES + "OS::Compute::Libvirt/"
 IMAGE = "{image}"  # replaced by a real image id of demo's
 
 # The expected answers, (status, code).
@@ -148,6 +151,52 @@ IMPORT_BODIES = [
     {"method": "glance-direct", "all_stores_must_succeed": "no"},
     {"method": "glance-direct", "surprise": True},
 ]
+# Metadefs administration: each body refused by openapi.json, 400 bad_input.
+NAMESPACE_DOCUMENTS = [
+    {}, {"namespace": ""}, {"namespace": 1}, {"namespace": "a/b"}, {"namespace": "x" * 81},
+    {"namespace": "n\x00"}, {"namespace": "n", "surprise": 1},
+    {"namespace": "n", "visibility": "community"}, {"namespace": "n", "protected": "yes"},
+    {"namespace": "n", "description": "d" * 501}, {"namespace": "n", "display_name": []},
+    {"namespace": "n", "properties": []}, {"namespace": "n", "properties": {"p": {}}},
+    {"namespace": "n", "properties": {"p": {"title": "t", "type": "strin"}}},
+    {"namespace": "n", "properties": {"a/b": {"title": "t", "type": "string"}}},
+    {"namespace": "n", "properties": {"p": {"title": "t", "type": "string", "enum": [1]}}},
+    {"namespace": "n", "properties": {"p": {"title": "t", "type": "integer", "minimum": 1.5}}},
+    {"namespace": "n", "objects": {}}, {"namespace": "n", "objects": [{"description": "d"}]},
+    {"namespace": "n", "objects": [{"name": "o", "required": "p"}]},
+    {"namespace": "n", "tags": ["t"]}, {"namespace": "n", "tags": [{"name": ""}]},
+    {"namespace": "n", "resource_type_associations": [{"prefix": "p_"}]},
+    {"namespace": "n", "resource_type_associations": [{"name": "r", "prefix": None}]},
+]
+NAMESPACE_UPDATES = [
+    {"visibility": "everyone"}, {"protected": "yes"}, {"protected": None},
+    {"namespace": "renamed"}, {"description": "d" * 501}, {"display_name": 1},
+    {"properties": {}}, {"description": "bell\x07"},
+]
+ASSOCIATION_BODIES = [
+    {}, {"name": ""}, {"name": "a/b"}, {"name": 1}, {"name": "r", "prefix": 1},
+    {"name": "r", "properties_target": "t" * 81}, {"name": "r", "created_at": "x"},
+    {"name": "r", "surprise": True},
+]
+PROPERTY_BODIES_NEW = [  # a new property (name, title and type required)
+    {}, {"name": "p"}, {"name": "p", "title": "t"}, {"title": "t", "type": "string"},
+    {"name": "p", "title": "t", "type": "string", "confidential": True},
+    {"name": "p", "title": "t", "type": "string", "minLength": -1},
+    {"name": "p", "title": "t", "type": "array", "items": {"type": "list"}},
+    {"name": "x" * 81, "title": "t", "type": "string"},
+]
+PROPERTY_DEFINITIONS = [  # a property's definition replaced
+    {}, {"title": "t"}, {"type": "string"}, {"title": 1, "type": "string"},
+    {"title": "t", "type": "string", "default": {"a": 1}},
+    {"title": "t", "type": "string", "readonly": "no"},
+]
+OBJECT_BODIES = [
+    {}, {"name": ""}, {"name": "o", "required": "p"}, {"name": "o", "required": [1]},
+    {"name": "o", "properties": []}, {"name": "o", "properties": {"p": {}}},
+    {"name": "o", "self": "x"}, {"name": "a/b"},
+]
+TAG_BODIES = [{}, {"name": ""}, {"name": "a/b"}, {"name": 1}, {"name": "x" * 81},
+              {"name": "t", "extra": 1}, {"name": None}]
 # Path segments openapi.json refuses (length, '/', control or astral characters): 400 bad_input.
 BAD_SEGMENTS = ["x" * 300, "%F0%9F%98%80", "%00", "%C2%85"]
 # Ids sent to each image endpoint and as a namespace name. An image id with a
@@ -162,7 +211,7 @@ NOT_ALLOWED = [
     ("post", "/api/glance/version/"), ("delete", "/api/glance/version/"), ("put", IMAGE + "/"),
     ("post", IMAGE + "/"), ("delete", IMAGES), ("patch", IMAGES), ("put", IMAGE + "/properties/"),
     ("delete", IMAGE + "/properties/"), ("get", IMAGE + "/actions/deactivate"),
-    ("delete", IMAGE + "/actions/reactivate"), ("post", NAMESPACES), ("put", NAMESPACES),
+    ("delete", IMAGE + "/actions/reactivate"), ("put", NAMESPACES),
     ("delete", "/api/glance/metadefs/resourcetypes/"), ("post", IMAGE + "/data/"),
     ("get", "/api/auth/login/"), ("get", "/api/auth/logout/"), ("put", "/api/auth/session/"),
     ("get", IMAGE + "/stage/"), ("post", IMAGE + "/stage/"), ("get", IMAGE + "/import/"),
@@ -172,6 +221,12 @@ NOT_ALLOWED = [
     ("get", IMAGE + "/stores/local/"), ("put", IMAGE + "/stores/local/"),
     ("patch", IMAGE + "/members/"), ("delete", IMAGE + "/members/"),
     ("post", IMAGE + "/members/p/"), ("post", NAMESPACES + "OS::Compute::Libvirt/"),
+    ("put", NAMESPACE), ("delete", NAMESPACE + "export/"), ("post", NAMESPACE + "export/"),
+    ("put", NAMESPACE + "resourcetypes/"), ("get", NAMESPACE + "resourcetypes/r/"),
+    ("post", NAMESPACE + "resourcetypes/r/"), ("get", NAMESPACE + "properties/"),
+    ("delete", NAMESPACE + "properties/"), ("post", NAMESPACE + "properties/p/"),
+    ("get", NAMESPACE + "objects/"), ("patch", NAMESPACE + "objects/o/"),
+    ("get", NAMESPACE + "tags/"), ("post", NAMESPACE + "tags/t/"),
     ("post", "/api/glance/openapi.json"), ("delete", "/api/auth/projects/"),
     ("get", "/api/auth/switch/"),
 ]
@@ -194,6 +249,12 @@ WRONG_TYPES = [
     ("post", IMAGE + "/members/", "text/plain", '{"member": "p"}'),
     ("post", IMAGE + "/import/", "application/x-www-form-urlencoded", "method=glance-direct"),
     ("put", IMAGE + "/members/p/", "text/plain", '{"status": "accepted"}'),
+    ("post", NAMESPACES, "text/plain", '{"namespace": "n"}'),
+    ("patch", NAMESPACE, "application/x-www-form-urlencoded", "protected=true"),
+    ("post", NAMESPACE + "resourcetypes/", "text/plain", '{"name": "r"}'),
+    ("post", NAMESPACE + "properties/", "application/xml", "<property/>"),
+    ("put", NAMESPACE + "objects/o/", "text/plain", '{"name": "o"}'),
+    ("post", NAMESPACE + "tags/", "text/plain", '{"name": "t"}'),
 ]
 # The upload's query refused by openapi.json before the body is read: 400 bad_input.
 BAD_UPLOAD_QUERIES = [
@@ -202,6 +263,12 @@ BAD_UPLOAD_QUERIES = [
     ("put", IMAGE + "/data/?shop=local", "application/octet-stream", "bytes"),
 ]
 IMAGE_ID_SUFFIXES = ("/", "/properties/", "/data/", "/members/", "/tasks/")
+# Metadefs writes with a JSON body: malformed JSON and non-objects too.
+METADEFS_BODIES = (("post", NAMESPACES), ("patch", NAMESPACE),
+                   ("post", NAMESPACE + "resourcetypes/"), ("post", NAMESPACE + "properties/"),
+                   ("put", NAMESPACE + "properties/p/"), ("post", NAMESPACE + "objects/"),
+                   ("put", NAMESPACE + "objects/o/"), ("post", NAMESPACE + "tags/"),
+                   ("put", NAMESPACE + "tags/t/"))
 
 
 def tricky_id_expectation(tricky, endpoint):
@@ -251,6 +318,28 @@ def build_corpus():
     for body in IMPORT_BODIES:
         cases.append(("post", IMAGE + "/import/", json.dumps(body), "application/json", "token",
                       BAD_INPUT))
+    for body in MALFORMED_JSON[:6]:
+        for method, path in METADEFS_BODIES:
+            cases.append((method, path, body, "application/json", "token", BAD_JSON))
+    for body in NON_OBJECTS[:4]:
+        for method, path in METADEFS_BODIES:
+            cases.append((method, path, body, "application/json", "token", BAD_INPUT))
+    for bodies, method, path in ((NAMESPACE_DOCUMENTS, "post", NAMESPACES),
+                                 (NAMESPACE_UPDATES, "patch", NAMESPACE),
+                                 (ASSOCIATION_BODIES, "post", NAMESPACE + "resourcetypes/"),
+                                 (PROPERTY_BODIES_NEW, "post", NAMESPACE + "properties/"),
+                                 (PROPERTY_DEFINITIONS, "put", NAMESPACE + "properties/p/"),
+                                 (OBJECT_BODIES, "post", NAMESPACE + "objects/"),
+                                 (OBJECT_BODIES[2:], "put", NAMESPACE + "objects/o/"),
+                                 (TAG_BODIES, "post", NAMESPACE + "tags/"),
+                                 (TAG_BODIES, "put", NAMESPACE + "tags/t/")):
+        for body in bodies:
+            cases.append((method, path, json.dumps(body), "application/json", "token",
+                          BAD_INPUT))
+    for segment in BAD_SEGMENTS:
+        for collection in ("resourcetypes", "properties", "objects", "tags"):
+            cases.append(("delete", NAMESPACE + f"{collection}/{segment}/", None, None, "token",
+                          BAD_INPUT))
     for segment in BAD_SEGMENTS:
         cases.append(("put", IMAGE + f"/tags/{segment}/", None, None, "token", BAD_INPUT))
         cases.append(("delete", IMAGE + f"/stores/{segment}/", None, None, "token", BAD_INPUT))
@@ -272,8 +361,10 @@ def build_corpus():
                                ("put", "/tags/x/")):
             cases.append((method, IMAGES + tricky + suffix, None, None, "token",
                           tricky_id_expectation(tricky, f"{method} {suffix}")))
-        cases.append(("get", NAMESPACES + tricky + "/", None, None, "token",
-                      tricky_id_expectation(tricky, "namespace")))
+        for method, suffix in (("get", "/"), ("get", "/export/"), ("get", "/resourcetypes/"),
+                               ("delete", "/")):
+            cases.append((method, NAMESPACES + tricky + suffix, None, None, "token",
+                          tricky_id_expectation(tricky, "namespace")))
     for method, path in NOT_ALLOWED:
         cases.append((method, path, None, None, "token", NOT_ALLOWED_405))
     for method, path, content_type, body in WRONG_TYPES:
@@ -294,13 +385,19 @@ def build_corpus():
                                ("put", IMAGE + "/tags/x/", None),
                                ("post", IMAGE + "/import/", '{"method": "glance-direct"}'),
                                ("delete", IMAGE + "/stores/local/", None),
+                               ("post", NAMESPACES, '{"namespace": "n"}'),
+                               ("patch", NAMESPACE, '{"protected": false}'),
+                               ("delete", NAMESPACE, None),
+                               ("post", NAMESPACE + "tags/", '{"name": "t"}'),
+                               ("delete", NAMESPACE + "properties/p/", None),
                                ("post", "/api/auth/logout/", None)):
         cases.append((method, path, body, "application/json", "session-xhr-no-csrf", FORBIDDEN))
     # Session callers without X-Requested-With: 400 bad_request.
     for path in (IMAGES, IMAGE + "/", IMAGE + "/properties/", NAMESPACES,
                  "/api/glance/metadefs/resourcetypes/", "/api/glance/version/",
                  IMAGE + "/members/", IMAGE + "/tasks/", "/api/glance/info/",
-                 "/api/glance/info/usage/", NAMESPACES + "OS::Compute::Libvirt/"):
+                 "/api/glance/info/usage/", NAMESPACES + "OS::Compute::Libvirt/",
+                 NAMESPACE + "export/", NAMESPACE + "resourcetypes/"):
         cases.append(("get", path, None, None, "session-no-xhr", BAD_REQUEST))
     # Tokens Keystone does not know (401 or 404 from its GET /v3/auth/tokens, a
     # fernet token it cannot decrypt included): 401 not_authenticated (auth.token_credentials).
