@@ -10,7 +10,7 @@ export GLANCE_REST_DEV ?= 1
 
 .PRECIOUS: .venv-horizon-%/.installed build/horizon-%/static.stamp
 .PHONY: run serve test test-unit bench bench-horizon bench-data venvs installed horizons wheel \
-	test-horizons test-floors test-contract apache-deps clean-stack system-deps screenshots bench-panel
+	test-horizons test-floors test-deep apache-deps clean-stack system-deps screenshots bench-panel
 
 venvs: $(VENV)/.installed $(STACK_VENV)/.installed
 
@@ -116,16 +116,18 @@ apache-deps:
 		apt-get install -y -qq apache2 libapache2-mod-wsgi-py3 memcached >/dev/null; }
 
 # The tiers in order: unit (no stack), api (the stack), browser (Chromium).
-TEST_TIERS ?= tests/unit tests/api tests/browser
+# The long suites have a target of their own (CI runs it after make test):
+# schemathesis' contract run (its coverage phase and generated examples,
+# CPU-bound: about two minutes) and the fault injection, which stops and
+# restarts a stack of its own.
+DEEP_TESTS := tests/api/test_openapi.py tests/api/test_faults.py
+TEST_TIERS ?= tests/unit tests/api tests/browser $(DEEP_TESTS:%=--ignore=%)
 
 test: horizons system-deps
-	HORIZONS="$(HORIZONS)" SCHEMATHESIS_COVERAGE=0 \
-		$(VENV)/bin/python -m pytest $(PYTEST_ARGS) $(if $(PYTEST_ARGS),,$(TEST_TIERS))
+	HORIZONS="$(HORIZONS)" $(VENV)/bin/python -m pytest $(PYTEST_ARGS) $(if $(PYTEST_ARGS),,$(TEST_TIERS))
 
-# The OpenAPI contract with schemathesis' coverage phase too: each schema's
-# boundary values and near misses (CI runs it after make test).
-test-contract: $(VENV)/.installed $(STACK_VENV)/.installed
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) $(if $(PYTEST_ARGS),,tests/api/test_openapi.py)
+test-deep: $(VENV)/.installed $(STACK_VENV)/.installed
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) $(if $(PYTEST_ARGS),,$(DEEP_TESTS))
 
 # Every maintained release's Horizon: installed under its constraints, and its
 # Images panel in Chromium with this app mounted (CI runs it after make test).

@@ -34,11 +34,6 @@ _settings.pop("auth")
 config = schemathesis.config.SchemathesisConfig.from_dict(_settings)
 config.projects.default.generation.update(modes=[schemathesis.GenerationMode.POSITIVE,
                                                  schemathesis.GenerationMode.NEGATIVE])
-# The coverage phase (every schema's boundary values and near misses, built
-# as each test is collected: about a minute here) is make test-contract's;
-# make test sets SCHEMATHESIS_COVERAGE=0 and keeps the generated examples.
-if os.environ.get("SCHEMATHESIS_COVERAGE", "1") == "0":
-    config.projects.default.phases.coverage.enabled = False
 schema = schemathesis.openapi.from_path(SPEC, config=config)
 # What `schemathesis run --checks all` checks per call (the stateful phase's
 # checks are the CLI run's: docs/api.md, "OpenAPI").
