@@ -35,7 +35,7 @@ def metadefs_namespace_list(glance, filters, options, resource_type=None,
         return fetch_all(glance, "/v2/metadefs/namespaces", "namespaces", params, count, keep)
 
     summaries, has_more, has_prev = listing(fetch, **options)
-    query = f"?resource_type={urllib.parse.quote(resource_type)}" if resource_type else ""
+    query = _resource_type_query(resource_type)
     endpoint = glance.endpoint
 
     # The listing (made with the caller's token) decides what the caller may
@@ -60,7 +60,7 @@ def metadefs_namespace_list(glance, filters, options, resource_type=None,
     def full(item):
         # (metadefs_namespace.get would also fetch the namespace schema and
         # validate a model of the body.)
-        return glance.get(f"/v2/metadefs/namespaces/{quote(item[1]['namespace'])}{query}")
+        return glance.get(_path(item[1]["namespace"]) + query)
 
     # Glance lists summaries only: fetch the full namespaces side by side.
     fetched = dict(zip((key for key, _ in missing),
@@ -137,8 +137,13 @@ def metadefs_namespace(glance, namespace, resource_type=None):
     """One full namespace, its properties prefixed for ``resource_type``
     (one GET: ``metadefs_namespace.get`` would fetch the namespace schema and
     validate a model of the body)."""
-    query = f"?resource_type={urllib.parse.quote(resource_type)}" if resource_type else ""
-    return glance.get(f"/v2/metadefs/namespaces/{quote(namespace, 'namespace')}{query}")
+    query = _resource_type_query(resource_type)
+    return glance.get(_path(namespace) + query)
+
+
+def _resource_type_query(resource_type):
+    """Glance prefixes a namespace's properties for this resource type."""
+    return f"?resource_type={urllib.parse.quote(resource_type)}" if resource_type else ""
 
 
 # --- administration -----------------------------------------------------------------
