@@ -65,6 +65,8 @@ class Listing:
 
 
 IMAGES = Listing("created_at", "desc")
+# An administrator's list of every project's images: Horizon's admin order.
+ADMIN_IMAGES = Listing("name", "asc", Listing.keywords | {"orphaned"})
 NAMESPACES = Listing("namespace", "asc",
                      Listing.keywords | {"resource_type", "properties_target"})
 # Page sizes are the API's to set (API_RESULT_PAGE_SIZE, API_RESULT_LIMIT).
@@ -95,10 +97,10 @@ def _glance_filters(filters):
             for k, v in filters.items() if v is not None}
 
 
-def image_listing(query):
+def image_listing(query, listing=IMAGES):
     """(Glance filters, paging options) of GET /api/glance/images/, with
     Horizon's filter spellings mapped to Glance v2's."""
-    filters, options, _ = listing_query(query, IMAGES)
+    filters, options, _ = listing_query(query, listing)
     if "is_public" in filters:
         is_public = filters.pop("is_public")
         if is_public is not None:
@@ -108,6 +110,15 @@ def image_listing(query):
     if isinstance(filters.get("name"), str):
         filters["name"] = exact_name(filters["name"])
     return _glance_filters(filters), options
+
+
+def admin_image_listing(query):
+    """(Glance filters, paging options, orphaned) of GET /api/glance/admin/images/:
+    ``project`` is Glance's ``owner`` filter."""
+    filters, options = image_listing(query, ADMIN_IMAGES)
+    if "project" in filters:
+        filters["owner"] = filters.pop("project")
+    return filters, options, as_bool(query.get("orphaned", "false"))
 
 
 # Glance reads name=a:b as operator a (only eq and in exist), so an image named

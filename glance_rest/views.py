@@ -8,7 +8,7 @@ from django.urls import get_script_prefix
 from django.utils.http import content_disposition_header
 
 from . import glance as api
-from . import contract, creation, discovery, params, uploads
+from . import contract, creation, discovery, owners, params, uploads
 from .conf import page_size
 from .errors import ApiError
 from .rest import ApiView, CreatedResponse, ajax, register
@@ -118,6 +118,36 @@ class Images(ApiView):
         (Horizon's legacy mode); 201 only once Glance holds the data."""
         glance = api.Glance(request.credentials)
         return created(glance, creation.create_with_upload(glance, request))
+
+
+@register
+class AdminImages(ApiView):
+    url_regex = r"^glance/admin/images/$"
+
+    @ajax("listAllProjectsImages")
+    def get(self, request):
+        """A page of every project's images, each with its ``project_name``;
+        ``?orphaned=true``: only those whose owner project Keystone no longer has."""
+        filters, options, orphaned = params.admin_image_listing(request.GET)
+        options["page_size"] = page_size(request)
+        # Keystone first: a caller who may not list projects is refused before
+        # Glance is asked for anything.
+        projects = owners.all_projects(request.credentials, fresh=orphaned)
+        keep = owners.orphan_test(projects) if orphaned else None
+        items, has_more, has_prev = api.image_list(api.Glance(request.credentials), filters,
+                                                   options, keep=keep)
+        return page_body(owners.name_owners(request.credentials, items, projects),
+                         has_more, has_prev)
+
+
+@register
+class AdminProjects(ApiView):
+    url_regex = r"^glance/admin/projects/$"
+
+    @ajax("listAllProjects", parse_body=False)
+    def get(self, request):
+        """Every project's id and name, as the admin images filter offers them."""
+        return {"items": owners.all_projects(request.credentials).items()}
 
 
 @register

@@ -212,6 +212,9 @@ OPENSTACK_TIMEOUT = env_int("OPENSTACK_TIMEOUT", 60, minimum=1)
 # is still asked of Glance on every call, so a namespace that appears, goes or
 # changes what its summary shows is seen at once; property edits within this time.
 METADEFS_CACHE_SECONDS = env_int("METADEFS_CACHE_SECONDS", 60)
+# Seconds an administrator's view of every project's name (the owners in
+# GET /api/glance/admin/images/) is reused per token; ?orphaned=true reads afresh.
+PROJECTS_CACHE_SECONDS = env_int("PROJECTS_CACHE_SECONDS", 60)
 # Seconds Glance's image schema (which attributes are base, the formats) is
 # reused per Glance endpoint before it is asked for again.
 IMAGE_SCHEMA_CACHE_SECONDS = env_int("IMAGE_SCHEMA_CACHE_SECONDS", 3600, minimum=1)

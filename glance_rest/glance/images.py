@@ -16,9 +16,10 @@ EXTENDED_ATTRIBUTES = frozenset({"file", "locations", "schema", "self", "direct_
 JSON_PATCH = "application/openstack-images-v2.1-json-patch"
 
 
-def image_list(glance, filters, options):
+def image_list(glance, filters, options, keep=None):
     """A page of images: ``filters`` and ``options`` as params.image_listing
-    made them."""
+    made them; ``keep``, a test for what Glance cannot filter on, makes the
+    page from as many of Glance's pages as it takes."""
     sort_key = options["sort_key"]
 
     def fetch(marker, sort_dir, count):
@@ -30,7 +31,7 @@ def image_list(glance, filters, options):
         if marker:
             params["marker"] = marker
         try:
-            return fetch_all(glance, "/v2/images", "images", params, count)
+            return fetch_all(glance, "/v2/images", "images", params, count, keep)
         except GlanceError as error:
             # Glance answers 400 to an unknown image marker, 404 to an unknown
             # namespace marker: one answer for both, the marker's item is gone.

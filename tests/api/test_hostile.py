@@ -109,6 +109,14 @@ BAD_QUERIES = [
     {"visibility": "everyone"}, {"is_public": "AAA"}, {"sort_key": "owner"},
     {"sort_key": "visibility"},
 ]
+# The administrator's list refuses these as the project list does, and its
+# own: 400 bad_input (openapi.json), whoever asks.
+BAD_ADMIN_QUERIES = BAD_QUERIES + [
+    {"orphaned": "maybe"}, {"orphaned": ""}, {"project": "a\x00b"}, {"status": "x\x00"},
+    {"disk_format": "\x00"}, {"sort_key": "project_name"},
+]
+ADMIN_IMAGES = "/api/glance/admin/images/"
+ADMIN_PROJECTS = "/api/glance/admin/projects/"
 # Reach Glance, which answers 400 "No image found with ID <marker>" (its
 # db/sqlalchemy/api.py _image_get, via the images index's HTTPBadRequest); the
 # wrapper makes that 404 not_found naming the marker (glance/images.py).
@@ -228,6 +236,7 @@ NOT_ALLOWED = [
     ("get", NAMESPACE + "objects/"), ("patch", NAMESPACE + "objects/o/"),
     ("get", NAMESPACE + "tags/"), ("post", NAMESPACE + "tags/t/"),
     ("post", "/api/glance/openapi.json"), ("delete", "/api/auth/projects/"),
+    ("delete", ADMIN_IMAGES), ("put", ADMIN_IMAGES), ("post", ADMIN_PROJECTS),
     ("get", "/api/auth/switch/"),
 ]
 # 415 unsupported_media_type: JSON bodies not sent as application/json
@@ -348,6 +357,8 @@ def build_corpus():
                               (GLANCE_BAD_IMAGE_QUERIES, BAD_REQUEST)):
         for query in queries:
             cases.append(("get", IMAGES, query, None, "token", expected))
+    for query in BAD_ADMIN_QUERIES:
+        cases.append(("get", ADMIN_IMAGES, query, None, "token", BAD_INPUT))
     for queries, expected in ((BAD_NAMESPACE_QUERIES, BAD_INPUT),
                               (UNKNOWN_NAMESPACE_MARKERS, NOT_FOUND),
                               (GLANCE_BAD_NAMESPACE_QUERIES, BAD_REQUEST)):
@@ -397,7 +408,8 @@ def build_corpus():
                  "/api/glance/metadefs/resourcetypes/", "/api/glance/version/",
                  IMAGE + "/members/", IMAGE + "/tasks/", "/api/glance/info/",
                  "/api/glance/info/usage/", NAMESPACES + "OS::Compute::Libvirt/",
-                 NAMESPACE + "export/", NAMESPACE + "resourcetypes/"):
+                 NAMESPACE + "export/", NAMESPACE + "resourcetypes/", ADMIN_IMAGES,
+                 ADMIN_PROJECTS):
         cases.append(("get", path, None, None, "session-no-xhr", BAD_REQUEST))
     # Tokens Keystone does not know (401 or 404 from its GET /v3/auth/tokens, a
     # fernet token it cannot decrypt included): 401 not_authenticated (auth.token_credentials).

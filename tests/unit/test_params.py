@@ -249,3 +249,25 @@ def test_a_dot_segment_id_is_not_found_before_glance(segment):
     with pytest.raises(ApiError) as refused:
         glance.client.quote(segment)
     assert refused.value.status == 404
+
+
+def admin_listing(query):
+    contract.operation("listAllProjectsImages").check_query(QueryDict(query))
+    return params.admin_image_listing(QueryDict(query))
+
+
+def test_admin_listing_reads_project_orphaned_and_horizons_admin_filters():
+    filters, options, orphaned = admin_listing(
+        "project=p1&orphaned=true&status=active&disk_format=qcow2&size_min=10&name=a:b")
+    assert filters == {"owner": "p1", "status": "active", "disk_format": "qcow2",
+                       "size_min": "10", "name": "eq:a:b"}
+    assert orphaned is True
+    # Horizon's admin table order by default.
+    assert (options["sort_key"], options["sort_dir"]) == ("name", "asc")
+    assert admin_listing("")[2] is False
+
+
+@pytest.mark.parametrize("query", ["orphaned=maybe", "project=a%00b", "sort_key=project_name"])
+def test_admin_listing_refuses(query):
+    with pytest.raises(BadInput):
+        admin_listing(query)
