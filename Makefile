@@ -163,7 +163,7 @@ test-unit: installed
 
 # The README's pictures of the images panel, taken by its tests in Chromium.
 screenshots: installed system-deps
-	PANEL_SCREENSHOTS=docs/screenshots $(VENV)/bin/python -m pytest -q tests/browser/test_panel.py -k readable
+	PANEL_SCREENSHOTS=docs/screenshots $(VENV)/bin/python -m pytest -q tests/browser/test_panel.py tests/browser/test_panel_admin.py -k readable
 
 clean-stack:
 	rm -rf .stack

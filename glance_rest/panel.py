@@ -22,7 +22,7 @@ from .rest import error_response
 
 FILES = Path(__file__).resolve().parent / "panel_files"
 SCRIPT_MODULES = ("main.js", "api.js", "state.js", "ui.js", "list.js", "create.js", "detail.js",
-                  "metadata.js")
+                  "metadata.js", "admin.js")
 CONTENT_TYPES = {
     "index.html": "text/html; charset=utf-8",
     "panel.css": "text/css; charset=utf-8",

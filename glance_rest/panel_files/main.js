@@ -9,6 +9,10 @@ import {addMember, addPropertyRow, answerShare, changeTag, copyCommand, copyToSt
   saveProperties} from "./detail.js";
 import {askList, deleteSelected, filter, listNeedsSession, openList, readListHash, searchPage,
   selectAll, setScope, showOwners, sortBy, turnPage} from "./list.js";
+import {associate, deleteNamespace, deleteSelectedNamespaces, exportNamespace, filterAdminImages,
+  importDropTarget, importFile, importNamespace, openAdmin, readImportChoices, saveContent,
+  saveNamespace, searchNamespaces, selectAllNamespaces, showAdminNav, showDefinitionField,
+  stopEditing} from "./admin.js";
 import {state} from "./state.js";
 import {$, FAILED, attempt, clearError, notice, showError, showLogin} from "./ui.js";
 
@@ -18,6 +22,7 @@ function showWho() {
   $("who-project").textContent = state.me.project.name;
   state.projectNames = {[state.me.project.id]: state.me.project.name};
   state.projectsAsked = false;
+  showAdminNav();
 }
 
 // A menu of the user's projects, offered only when there is more than one.
@@ -65,8 +70,9 @@ async function route() {
   // In-page anchors (the skip link's #main) are not views.
   const view = !location.hash || location.hash.startsWith("#/");
   const [path, queryText = ""] = location.hash.replace(/^#\/?/, "").split("?");
-  const [where, id] = path.split("/");
-  const isList = view && where !== "create" && !((where === "images" || where === "image") && id);
+  const [where, id, ...rest] = path.split("/");
+  const isList = view && where !== "create" && where !== "admin"
+    && !((where === "images" || where === "image") && id);
   if (isList) readListHash(queryText);
   let early = null;
   if (!state.me) {
@@ -83,6 +89,7 @@ async function route() {
   }
   if (!view) return;
   if (where === "create") await openCreate();
+  else if (where === "admin") await openAdmin([id, ...rest], queryText);
   // "#/image/<id>": the address this page gave images before.
   else if (!isList) await openDetail(decodeURIComponent(id));
   else await openList(early);
@@ -176,6 +183,24 @@ function tabKeys(event) {
   $("action-deactivate").addEventListener("click", () => imageAction("deactivate"));
   $("action-reactivate").addEventListener("click", () => imageAction("reactivate"));
   $("action-delete").addEventListener("click", deleteImage);
+  $("admin-filter-form").addEventListener("submit", filterAdminImages);
+  $("admin-filter-form").addEventListener("reset", () => setTimeout(() => filterAdminImages(new Event("submit")), 0));
+  $("namespace-search").addEventListener("input", searchNamespaces);
+  $("namespace-select-all").addEventListener("change", (event) => selectAllNamespaces(event.target.checked));
+  $("namespace-batch-delete").addEventListener("click", deleteSelectedNamespaces);
+  $("namespace-import-form").addEventListener("submit", importNamespace);
+  $("namespace-file").addEventListener("change", (event) => {
+    if (event.target.files.length) importFile(event.target.files[0]);
+  });
+  $("namespace-json").addEventListener("input", readImportChoices);
+  importDropTarget($("namespace-import-form"));
+  $("namespace-edit-form").addEventListener("submit", saveNamespace);
+  $("namespace-export").addEventListener("click", exportNamespace);
+  $("namespace-delete").addEventListener("click", deleteNamespace);
+  $("association-form").addEventListener("submit", associate);
+  $("content-form").addEventListener("submit", saveContent);
+  $("content-kind").addEventListener("change", showDefinitionField);
+  $("content-cancel").addEventListener("click", stopEditing);
   window.addEventListener("hashchange", route);
   route();
 }
