@@ -358,6 +358,17 @@ class MetadefsNamespaces(ApiView):
 
 
 @register
+class MetadefsImport(ApiView):
+    url_regex = r"^glance/metadefs/import/$"
+
+    @ajax("importNamespaces", data_required=True)
+    def post(self, request):
+        """Import several namespace documents; each one's outcome."""
+        return {"items": api.metadefs_namespaces_import(api.Glance(request.credentials),
+                                                        request.DATA["namespaces"])}
+
+
+@register
 class MetadefsNamespace(ApiView):
     url_regex = NAMESPACE + "$"
 

@@ -4,13 +4,14 @@ properties, objects and tags), each write one Glance call with the caller's
 token: Glance's policy decides."""
 
 import json
+import threading
 import urllib.parse
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from django.core.cache import cache
 
-from .. import backend
+from .. import backend, errors
 from ..caching import cache_key
 from ..conf import settings
 from .client import quote
@@ -215,6 +216,41 @@ def namespace_document(namespace):
     if namespace.get("tags"):
         document["tags"] = [{"name": t["name"]} for t in _by_name(namespace["tags"])]
     return document
+
+
+# Imports one batch sends to Glance at once: Glance writes a namespace's rows
+# one after another, so a few at once overlap one's database waits with the
+# others' work (make bench-admin: 3 beat 2 and 4 on a one-worker Glance).
+IMPORT_CONCURRENCY = 3
+_import_pool = ThreadPoolExecutor(max_workers=IMPORT_CONCURRENCY * 4,
+                                  thread_name_prefix="metadefs-import")
+
+
+def metadefs_namespaces_import(glance, documents):
+    """Import each document as metadefs_namespace_create does, IMPORT_CONCURRENCY
+    at a time; one refused does not stop the others. Each document's outcome,
+    in order: ``{"namespace", "status"}``, and ``error`` (the API's error)
+    when it was not imported."""
+    bodies = [namespace_document(document) for document in documents]
+    gate = threading.BoundedSemaphore(IMPORT_CONCURRENCY)
+
+    def one(body):
+        with gate:
+            try:
+                glance.post("/v2/metadefs/namespaces", body)
+            except Exception as exc:  # noqa: BLE001 - translated, or raised again
+                error = errors.from_client_error(exc)
+                if error is None:
+                    raise
+                return {"namespace": body["namespace"], "status": error.status,
+                        "error": error.as_dict()["error"]}
+        return {"namespace": body["namespace"], "status": 201}
+    try:
+        return backend.run_in_context(_import_pool, one, bodies)
+    finally:
+        # Here, not in the pool's threads (see metadefs_namespace_list).
+        for body in bodies:
+            renew_generation(glance.endpoint, body["namespace"])
 
 
 def _by_name(items):

@@ -361,3 +361,36 @@ def test_an_instance_sharing_the_cache_shows_anothers_change(stack, glance, tmp_
         first.stop()
         second.stop()
         remove_from_glance(glance, name)
+
+
+IMPORT = "/api/glance/metadefs/import/"
+
+
+def test_several_documents_in_one_call_each_with_its_outcome(api, glance):
+    """One call imports each document as the single import does; one refused
+    (a name Glance has already: its 409) does not stop the others."""
+    first, second = unique_name("Batch"), unique_name("Batch")
+    try:
+        answer = post_json(api("admin"), IMPORT, {"namespaces": [
+            document(first), document("OS::Compute::Libvirt"), document(second)]})
+        assert answer.status_code == 200, answer.content
+        items = answer.json()["items"]
+        assert [(i["namespace"], i["status"]) for i in items] == [
+            (first, 201), ("OS::Compute::Libvirt", 409), (second, 201)]
+        assert items[1]["error"]["code"] == "conflict"
+        for name in (first, second):
+            assert contents(in_glance(glance, name)) == contents(document(name))
+        # Libvirt is Glance's shipped namespace, untouched.
+        assert in_glance(glance, "OS::Compute::Libvirt")["display_name"] != "GlanceRest test"
+    finally:
+        for name in (first, second):
+            remove_from_glance(glance, name)
+
+
+def test_a_member_imports_nothing_in_one_call(api, glance):
+    name = unique_name("Member")
+    answer = post_json(api("demo"), IMPORT, {"namespaces": [document(name)]})
+    assert answer.status_code == 200, answer.content
+    (item,) = answer.json()["items"]
+    assert (item["status"], item["error"]["code"]) == (403, "forbidden")
+    assert in_glance(glance, name) is None

@@ -115,6 +115,13 @@ BAD_ADMIN_QUERIES = BAD_QUERIES + [
     {"orphaned": "maybe"}, {"orphaned": ""}, {"project": "a\x00b"}, {"status": "x\x00"},
     {"disk_format": "\x00"}, {"sort_key": "project_name"},
 ]
+# The import of several documents: 400 bad_input (openapi.json).
+IMPORT_BODIES_MANY = [
+    {}, {"namespaces": []}, {"namespaces": "x"}, {"namespaces": [{}]}, {"namespaces": [None]},
+    {"namespaces": [{"namespace": "a/b"}]}, {"namespaces": [{"namespace": "n"}], "more": 1},
+    {"namespaces": [{"namespace": "n"}] * 101}, {"namespace": "n"},
+]
+METADEFS_IMPORT = "/api/glance/metadefs/import/"
 ADMIN_IMAGES = "/api/glance/admin/images/"
 ADMIN_PROJECTS = "/api/glance/admin/projects/"
 # Reach Glance, which answers 400 "No image found with ID <marker>" (its
@@ -237,6 +244,7 @@ NOT_ALLOWED = [
     ("get", NAMESPACE + "tags/"), ("post", NAMESPACE + "tags/t/"),
     ("post", "/api/glance/openapi.json"), ("delete", "/api/auth/projects/"),
     ("delete", ADMIN_IMAGES), ("put", ADMIN_IMAGES), ("post", ADMIN_PROJECTS),
+    ("get", METADEFS_IMPORT), ("put", METADEFS_IMPORT),
     ("get", "/api/auth/switch/"),
 ]
 # 415 unsupported_media_type: JSON bodies not sent as application/json
@@ -357,6 +365,13 @@ def build_corpus():
                               (GLANCE_BAD_IMAGE_QUERIES, BAD_REQUEST)):
         for query in queries:
             cases.append(("get", IMAGES, query, None, "token", expected))
+    for body in IMPORT_BODIES_MANY:
+        cases.append(("post", METADEFS_IMPORT, json.dumps(body), "application/json", "token",
+                      BAD_INPUT))
+    cases.append(("post", METADEFS_IMPORT, '{"namespaces": [', "application/json", "token",
+                  BAD_JSON))
+    cases.append(("post", METADEFS_IMPORT, '{"namespaces": []}', "text/plain", "token",
+                  UNSUPPORTED))
     for query in BAD_ADMIN_QUERIES:
         cases.append(("get", ADMIN_IMAGES, query, None, "token", BAD_INPUT))
     for queries, expected in ((BAD_NAMESPACE_QUERIES, BAD_INPUT),
@@ -397,6 +412,7 @@ def build_corpus():
                                ("post", IMAGE + "/import/", '{"method": "glance-direct"}'),
                                ("delete", IMAGE + "/stores/local/", None),
                                ("post", NAMESPACES, '{"namespace": "n"}'),
+                               ("post", METADEFS_IMPORT, '{"namespaces": [{"namespace": "n"}]}'),
                                ("patch", NAMESPACE, '{"protected": false}'),
                                ("delete", NAMESPACE, None),
                                ("post", NAMESPACE + "tags/", '{"name": "t"}'),
