@@ -10,7 +10,8 @@ export GLANCE_REST_DEV ?= 1
 
 .PRECIOUS: .venv-horizon-%/.installed build/horizon-%/static.stamp
 .PHONY: run serve test test-unit bench bench-horizon bench-data venvs installed horizons wheel \
-	test-horizons test-floors test-deep apache-deps clean-stack system-deps screenshots bench-panel
+	test-horizons test-floors test-deep apache-deps clean-stack system-deps screenshots bench-panel \
+	bench-admin
 
 venvs: $(VENV)/.installed $(STACK_VENV)/.installed
 
@@ -173,6 +174,12 @@ clean-stack:
 bench: installed horizon-$(NEWEST_HORIZON) system-deps
 	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
 	$(VENV)/bin/python -m bench.panel $(BENCH_PANEL_ARGS)
+	$(VENV)/bin/python -m bench.admin $(BENCH_ADMIN_ARGS)
+
+# Only the administrator's side: importing Glance's shipped metadefs (API against
+# glanceclient), and every project's images beside Horizon's Admin > Images.
+bench-admin: installed horizon-$(NEWEST_HORIZON) system-deps
+	$(VENV)/bin/python -m bench.admin $(BENCH_ADMIN_ARGS)
 
 # Only the panel beside Horizon's Images panel: 20 and 1,000 images, in Chromium.
 bench-panel: installed horizon-$(NEWEST_HORIZON) system-deps
