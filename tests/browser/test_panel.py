@@ -399,7 +399,7 @@ def test_sort_by_size_and_filter_by_name_and_tag(panel, tagged_images):
     expect(page.locator("#images-body tr td[data-label='Size']").first).to_have_text("1000 B")
     assert sizes_shown(page) == [1000, 900, 800, 700]
     # By name (exact, as Glance filters), the tag filter still on.
-    page.get_by_label("Name (exact)").fill(images[3].name)
+    page.locator("#filter-form").get_by_label("Name (exact)").fill(images[3].name)
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("#images-body tr")).to_have_count(1)
     assert row_ids(page) == [images[3].id]
@@ -839,7 +839,7 @@ def test_share_then_accept_as_the_other_project(panel, panel_server, stack):
     expect(member_row.locator("td").nth(1)).to_have_text("pending")
 
     member = panel("alt_demo")
-    member.get_by_label("Name (exact)").fill(image.name)
+    member.locator("#filter-form").get_by_label("Name (exact)").fill(image.name)
     member.get_by_role("button", name="Filter").click()
     expect(member.locator("#images-empty")).to_be_visible()   # not accepted: not listed
     member.get_by_role("tab", name="Shared with me (pending)").click()
