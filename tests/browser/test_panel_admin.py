@@ -300,9 +300,20 @@ def test_every_projects_images_with_project_and_orphaned_filters(
     expect(rows.first.locator('td[data-label="Project"]')).to_have_text(
         f"{doomed['id']} (no such project)")
 
-    # The image opens in the image view, as any image does.
+    # The image opens in the image view, where the administrator edits it and
+    # updates its metadata, as Horizon's admin panel does for any project's image.
     rows.first.get_by_role("link").click()
     expect(page.locator('#detail-facts [data-fact="ID"]')).to_have_text(doomed_image)
+    page.locator("#edit-form").get_by_label("Name", exact=True).fill(f"{tag}-renamed")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#detail-title")).to_have_text(f"{tag}-renamed")
+    page.get_by_label("New property").fill("os_distro_note")
+    page.get_by_label("Value", exact=True).fill("orphan")
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.get_by_role("button", name="Save properties").click()
+    expect(page.locator("#notice")).to_have_text("Properties saved.")
+    stored = stack.glance("admin").images.get(doomed_image)
+    assert (stored.name, stored.os_distro_note) == (f"{tag}-renamed", "orphan")
 
 
 def test_a_member_sees_no_administration(panel, panel_server):
