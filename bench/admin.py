@@ -26,7 +26,6 @@ import argparse
 import concurrent.futures
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +38,7 @@ import requests  # noqa: E402
 
 from bench.panel import VIEWPORT, first_row_ms  # noqa: E402
 from stack.testing import (  # noqa: E402
-    STACK_PYTHON, ApiServer, HorizonServer, StackProcess, free_port,
+    ApiServer, HorizonServer, StackProcess, free_port, shipped_metadefs,
 )
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
@@ -47,14 +46,6 @@ USER = "admin"
 PANEL_ROW = "#admin-images-body tr[data-id]"
 # Horizon's Admin > Images is its AngularJS images table by default (ANGULAR_FEATURES).
 HORIZON_ROW = "table tbody a[href*='ngdetails']"
-
-
-def shipped_metadefs():
-    """Glance's shipped namespace files, as the stack's Glance has them."""
-    prefix = subprocess.run([STACK_PYTHON, "-c", "import sys; print(sys.prefix)"],
-                            capture_output=True, text=True, check=True).stdout.strip()
-    folder = Path(prefix) / "etc" / "glance" / "metadefs"
-    return [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))]
 
 
 def renamed(documents, prefix):
@@ -112,10 +103,7 @@ def import_rounds(stack, api, rounds):
 def seed_projects_and_images(stack, projects, images):
     """``projects`` projects through Keystone's API, and ``images`` images
     spread over them (their owner set by the admin)."""
-    admin, url = stack.session(USER), stack.keystone_url
-    made = [admin.post(f"{url}/projects", json={"project": {
-        "name": f"bench-project-{n:03d}", "domain_id": "default"}}).json()["project"]["id"]
-        for n in range(projects)]
+    made = [stack.create_project(f"bench-project-{n:03d}")["id"] for n in range(projects)]
     glance = stack.glance(USER)
 
     def create(n):

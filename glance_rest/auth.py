@@ -150,17 +150,24 @@ def login(request, username, password, domain, project=None):
     return Credentials(access_info, via_session=True)
 
 
-def projects(credentials):
-    """The enabled projects the caller's user may scope to (Keystone's
-    /v3/auth/projects with the caller's own token), sorted by name."""
+def keystone_get(credentials, path):
+    """The decoded answer of one Keystone GET with the caller's own token:
+    Keystone's policy decides, and its refusal is the caller's error."""
     try:
-        answer = keystone_session().get(keystone_url("/auth/projects"),
+        answer = keystone_session().get(keystone_url(path),
                                         headers={"X-Auth-Token": credentials.token})
     except ks_exc.Unauthorized:
         raise LoginExpired() from None
     except ks_exc.ClientException as exc:
         raise (from_client_error(exc) or ApiError(502, "Keystone refused the list.")) from None
-    found = [p for p in answer.json()["projects"] if p.get("enabled", True)]
+    return answer.json()
+
+
+def projects(credentials):
+    """The enabled projects the caller's user may scope to (Keystone's
+    /v3/auth/projects with the caller's own token), sorted by name."""
+    found = [p for p in keystone_get(credentials, "/auth/projects")["projects"]
+             if p.get("enabled", True)]
     return [{"id": p["id"], "name": p["name"], "domain_id": p.get("domain_id")}
             for p in sorted(found, key=lambda p: p["name"])]
 

@@ -9,12 +9,11 @@ Keystone afresh, since a project deleted a second ago must count as gone.
 """
 
 from django.core.cache import cache
-from keystoneauth1 import exceptions as ks_exc
 
 from . import auth
 from .caching import cache_key
 from .conf import settings
-from .errors import ApiError, LoginExpired, from_client_error
+from .errors import ApiError
 
 
 class Projects:
@@ -45,14 +44,7 @@ def all_projects(credentials, fresh=False):
         cached = cache.get(key)
         if cached is not None:
             return Projects(*cached, fresh=False)
-    try:
-        body = auth.keystone_session().get(auth.keystone_url("/projects"),
-                                           headers={"X-Auth-Token": credentials.token}).json()
-    except ks_exc.Unauthorized:
-        raise LoginExpired() from None
-    except ks_exc.ClientException as exc:
-        raise (from_client_error(exc)
-               or ApiError(502, "Keystone refused the project list.")) from None
+    body = auth.keystone_get(credentials, "/projects")
     names = {p["id"]: p["name"] for p in body.get("projects", [])}
     truncated = bool(body.get("truncated"))
     cache.set(key, (names, truncated), settings.PROJECTS_CACHE_SECONDS)

@@ -117,8 +117,7 @@ class StackProcess:
         then lists only its own). ``passwords``, ``auth`` and ``glance`` know it."""
         admin, url = self.session("admin"), self.keystone_url
         password = secrets.token_urlsafe(18)
-        project = admin.post(f"{url}/projects", json={"project": {
-            "name": name, "domain_id": "default"}}).json()["project"]
+        project = self.create_project(name)
         user = admin.post(f"{url}/users", json={"user": {
             "name": name, "password": password, "domain_id": "default",
             "default_project_id": project["id"]}}).json()["user"]
@@ -126,6 +125,18 @@ class StackProcess:
         admin.put(f"{url}/projects/{project['id']}/users/{user['id']}/roles/{member['id']}")
         self.extra_accounts[name] = (password, name)
         return name
+
+    def create_project(self, name):
+        """A project in the default domain, made through Keystone's API as admin."""
+        return self.session("admin").post(f"{self.keystone_url}/projects", json={"project": {
+            "name": name, "domain_id": "default"}}).json()["project"]
+
+    def delete_project(self, project_id):
+        """Disable, then delete a project (Keystone's API, as admin); either
+        step may have been done already."""
+        admin, url = self.session("admin"), f"{self.keystone_url}/projects/{project_id}"
+        admin.patch(url, json={"project": {"enabled": False}}, raise_exc=False)
+        admin.delete(url, raise_exc=False)
 
     def session(self, user):
         return ks_session.Session(auth=self.auth(user))
@@ -136,6 +147,16 @@ class StackProcess:
     def glance(self, user):
         """A direct glanceclient for ``user``: what tests compare the API with."""
         return GlanceClient("2", session=self.session(user), region_name=REGION)
+
+
+def shipped_metadefs():
+    """Glance's shipped namespace files, as the stack loads them (``glance-manage
+    db_load_metadefs`` of the stack virtualenv's etc/glance/metadefs, every
+    ``*.json`` there, as Glance's loader reads that folder)."""
+    prefix = subprocess.run([STACK_PYTHON, "-c", "import sys; print(sys.prefix)"],
+                            capture_output=True, text=True, check=True, timeout=30).stdout.strip()
+    folder = Path(prefix) / "etc" / "glance" / "metadefs"
+    return [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))]
 
 
 def no_control_socket(gunicorn):

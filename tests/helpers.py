@@ -4,8 +4,11 @@ import io
 import json
 import threading
 import time
+import urllib.parse
 import uuid
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+from glanceclient import exc as glance_exc
 
 IMAGES = "/api/glance/images/"
 
@@ -151,3 +154,19 @@ class LoadBalancer(LoopbackServer):
     def cookies(self):
         """The Cookie header of each request, in order (None: none sent)."""
         return [cookie for _method, _path, cookie in self.seen]
+
+
+def in_glance(glance, namespace):
+    """The namespace as Glance shows ``glance``'s user (None: Glance has none)."""
+    try:
+        return glance.http_client.get(
+            "/v2/metadefs/namespaces/" + urllib.parse.quote(namespace, safe=""))[1]
+    except glance_exc.HTTPNotFound:
+        return None
+
+
+def remove_from_glance(glance, namespace):
+    """Clean-up, directly in Glance, of whatever a failed test left."""
+    if in_glance(glance, namespace) is not None:
+        glance.metadefs_namespace.update(namespace, protected=False)
+        glance.metadefs_namespace.delete(namespace)

@@ -20,21 +20,16 @@ class Projects:
     """Projects made (and deleted) through Keystone's API as admin."""
 
     def __init__(self, stack):
-        self.admin = stack.session("admin")
-        self.url = stack.keystone_url
+        self.stack = stack
         self.made = []
 
     def create(self, prefix):
-        name = unique(prefix)
-        project = self.admin.post(f"{self.url}/projects", json={"project": {
-            "name": name, "domain_id": "default"}}).json()["project"]
+        project = self.stack.create_project(unique(prefix))
         self.made.append(project["id"])
         return project
 
     def delete(self, project_id):
-        self.admin.patch(f"{self.url}/projects/{project_id}",
-                         json={"project": {"enabled": False}})
-        self.admin.delete(f"{self.url}/projects/{project_id}")
+        self.stack.delete_project(project_id)
         self.made.remove(project_id)
 
 

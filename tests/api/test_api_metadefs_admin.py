@@ -13,12 +13,11 @@ import uuid
 
 import pytest
 import requests
-from glanceclient import exc as glance_exc
 
 from glance_rest.glance.metadefs import namespace_document
 from tests.api.test_processes import redis_server  # noqa: F401 - the fixture
 from tests.api.test_stack import _metadefs_files
-from tests.helpers import patch_json, put_json
+from tests.helpers import in_glance, patch_json, put_json, remove_from_glance
 
 pytestmark = pytest.mark.stack
 
@@ -42,22 +41,6 @@ def post_json(client, path, body):
 def glance(stack):
     """Glance directly, as admin: one client (one token) for the module."""
     return stack.glance("admin")
-
-
-def in_glance(glance, namespace):
-    """The namespace as Glance shows it to admin (None: Glance has none)."""
-    try:
-        return glance.http_client.get(
-            "/v2/metadefs/namespaces/" + urllib.parse.quote(namespace, safe=""))[1]
-    except glance_exc.HTTPNotFound:
-        return None
-
-
-def remove_from_glance(glance, namespace):
-    """Clean-up, directly in Glance, of whatever a failed test left."""
-    if in_glance(glance, namespace) is not None:
-        glance.metadefs_namespace.update(namespace, protected=False)
-        glance.metadefs_namespace.delete(namespace)
 
 
 def document(name, **extra):

@@ -7,13 +7,12 @@ import json
 import os
 import socket
 import subprocess
-from pathlib import Path
 
 import pytest
 import requests
 from glanceclient import exc as glance_exc
 
-from stack.testing import ROOT, STACK_PYTHON, free_port
+from stack.testing import ROOT, STACK_PYTHON, free_port, shipped_metadefs
 
 pytestmark = pytest.mark.stack
 
@@ -65,14 +64,9 @@ def test_clouds_yaml_has_devstack_clouds(stack):
 
 
 def _metadefs_files():
-    """The namespace files the stack loads: ``glance-manage db_load_metadefs``
-    of the stack virtualenv's etc/glance/metadefs (stack/runner.py, VENV_ETC),
-    every ``*.json`` there, as Glance's loader reads that folder."""
-    prefix = subprocess.run([STACK_PYTHON, "-c", "import sys; print(sys.prefix)"],
-                            capture_output=True, text=True, check=True, timeout=30).stdout.strip()
-    folder = Path(prefix) / "etc" / "glance" / "metadefs"
-    namespaces = [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))]
-    assert namespaces, f"no metadefs in {folder}"
+    """The namespace files the stack loads (stack/runner.py, VENV_ETC)."""
+    namespaces = shipped_metadefs()
+    assert namespaces, "no metadefs in the stack's etc/glance/metadefs"
     return namespaces
 
 

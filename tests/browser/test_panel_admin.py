@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 import requests
-from glanceclient import exc as glance_exc
 from playwright.sync_api import expect
 
 from tests.browser.test_panel import (  # noqa: F401 - fixtures
     DESKTOP, PHONE, accessibility_violations, fits, log_in, panel, panel_server, screenshot,
 )
-from tests.helpers import make_image, unique
+from tests.helpers import in_glance, make_image, remove_from_glance, unique
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
@@ -29,22 +28,12 @@ def glance(stack):
     return stack.glance("admin")
 
 
-def in_glance(glance, namespace):
-    try:
-        return glance.http_client.get(
-            "/v2/metadefs/namespaces/" + urllib.parse.quote(namespace, safe=""))[1]
-    except glance_exc.HTTPNotFound:
-        return None
-
-
 @pytest.fixture
 def namespace_name(glance):
     """A fresh GlanceRest::... name; whatever a failed test left is removed."""
     name = f"GlanceRest::Panel::{uuid.uuid4().hex[:8]}"
     yield name
-    if in_glance(glance, name) is not None:
-        glance.metadefs_namespace.update(name, protected=False)
-        glance.metadefs_namespace.delete(name)
+    remove_from_glance(glance, name)
 
 
 def document(name):
@@ -241,31 +230,23 @@ def test_protected_namespaces_cannot_be_chosen_for_deletion(panel, stack):
 def orphan_setup(stack):
     """Two projects made through Keystone's API, one image each (the admin
     sets the owner); the images and what is left of the projects are removed."""
-    admin, url = stack.session("admin"), stack.keystone_url
     glance = stack.glance("admin")
     tag = unique("orphans")
     made = {}
     for role in ("doomed", "kept"):
-        project = admin.post(f"{url}/projects", json={"project": {
-            "name": f"{tag}-{role}", "domain_id": "default"}}).json()["project"]
+        project = stack.create_project(f"{tag}-{role}")
         image = glance.images.create(name=f"{tag}-{role}-image", disk_format="raw",
                                      container_format="bare", owner=project["id"])
         made[role] = (project, image.id)
-
-    def delete_project(project_id):
-        # Either may be done already (the test deletes one project itself).
-        admin.patch(f"{url}/projects/{project_id}", json={"project": {"enabled": False}},
-                    raise_exc=False)
-        admin.delete(f"{url}/projects/{project_id}", raise_exc=False)
-    yield tag, made, delete_project
+    yield tag, made
     for project, image_id in made.values():
         glance.images.delete(image_id)
-        delete_project(project["id"])
+        stack.delete_project(project["id"])
 
 
 def test_every_projects_images_with_project_and_orphaned_filters(
         panel, panel_server, stack, orphan_setup):
-    tag, made, delete_project = orphan_setup
+    tag, made = orphan_setup
     (doomed, doomed_image), (kept, kept_image) = made["doomed"], made["kept"]
     page = panel("admin")
     filters = page.locator("#admin-filter-form")
@@ -290,7 +271,7 @@ def test_every_projects_images_with_project_and_orphaned_filters(
     expect(rows.nth(1).locator('td[data-label="Project"]')).to_have_text(kept["name"])
 
     # The project is deleted meanwhile: the orphaned filter finds its image, only it.
-    delete_project(doomed["id"])
+    stack.delete_project(doomed["id"])
     filters.get_by_label("Name (exact)").fill("")
     filters.get_by_label("Only images of deleted projects").check()
     filters.get_by_role("button", name="Filter").click()
