@@ -3,9 +3,10 @@
 // import, contents, associations, edit, export and delete. Offered to a
 // user whose roles include admin; the API refuses anyone else anyway.
 import {ApiError, api, seg} from "./api.js";
+import {imageCells} from "./list.js";
 import {loadInfo, state} from "./state.js";
-import {$, FAILED, attempt, confirmDialog, errorText, fillSelect, h, humanSize, notice, showError,
-  showView, when} from "./ui.js";
+import {$, FAILED, attempt, confirmDialog, errorText, fileDropTarget, fillSelect, h, notice,
+  showError, showView, when} from "./ui.js";
 
 export const isAdmin = () => Boolean(state.me && state.me.roles.includes("admin"));
 
@@ -61,12 +62,7 @@ async function openAdminImages(queryText) {
   $("admin-images-body").replaceChildren(...answer.items.map((image) => h("tr", {"data-id": image.id},
     h("td", {"data-label": "Project", "data-owner": image.owner || "", text: projectText(image)}),
     h("td", {"data-label": "Name"}, h("a", {href: `#/images/${seg(image.id)}`, text: image.name || image.id})),
-    h("td", {"data-label": "Status", text: image.status}),
-    h("td", {"data-label": "Visibility", text: image.visibility}),
-    h("td", {"data-label": "Protected", text: image.protected ? "Yes" : "No"}),
-    h("td", {"data-label": "Disk format", text: image.disk_format || ""}),
-    h("td", {"data-label": "Size", text: humanSize(image.size), "data-bytes": image.size ?? ""}),
-    h("td", {"data-label": "Created", text: when(image.created_at)}))));
+    ...imageCells(image))));
   $("admin-images-empty").hidden = answer.items.length > 0;
   const page = Number(query.page || 1);
   $("admin-page-number").textContent = `Page ${page}`;
@@ -213,17 +209,7 @@ export async function importFile(file) {
 }
 
 export function importDropTarget(form) {
-  const over = (on) => (event) => {
-    if (![...event.dataTransfer.types].includes("Files")) return;
-    event.preventDefault();
-    $("namespace-drop-zone").classList.toggle("over", on);
-  };
-  form.addEventListener("dragover", over(true));
-  form.addEventListener("dragleave", over(false));
-  form.addEventListener("drop", (event) => {
-    over(false)(event);
-    if (event.dataTransfer.files.length) importFile(event.dataTransfer.files[0]);
-  });
+  fileDropTarget(form, $("namespace-drop-zone"), (files) => importFile(files[0]));
 }
 
 // "line L, column C" of a character offset in the text.

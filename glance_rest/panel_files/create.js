@@ -7,8 +7,8 @@ import {awaitImport} from "./detail.js";
 import {listHash} from "./list.js";
 import {describe, loadSuggestions} from "./metadata.js";
 import {loadInfo, state} from "./state.js";
-import {$, FAILED, attempt, clearError, fillSelect, h, humanSize, notice, showError,
-  showView} from "./ui.js";
+import {$, FAILED, attempt, clearError, fileDropTarget, fillSelect, h, humanSize, notice,
+  showError, showView} from "./ui.js";
 
 // An item of the queue: {file, status, image, upload, row, cancelled}.
 // Statuses: waiting, creating, sending, importing, done, failed, cancelled.
@@ -66,18 +66,9 @@ export function chooseFiles(event) {
 
 // Files dropped anywhere on the form join the queue.
 export function dropTarget(form) {
-  const over = (on) => (event) => {
-    if (![...event.dataTransfer.types].includes("Files")) return;
-    event.preventDefault();
-    $("drop-zone").classList.toggle("over", on);
-  };
-  form.addEventListener("dragover", over(true));
-  form.addEventListener("dragleave", over(false));
-  form.addEventListener("drop", (event) => {
-    over(false)(event);
-    if (!event.dataTransfer.files.length) return;
+  fileDropTarget(form, $("drop-zone"), (files) => {
     if (sourceIsUrl()) { document.querySelector("input[name=source][value=file]").checked = true; showSource(); }
-    addFiles(event.dataTransfer.files);
+    addFiles(files);
   });
 }
 

@@ -66,12 +66,7 @@ export async function openList(early = null) {
                    onclick: (event) => toggleDetails(event.currentTarget, image)}),
       " ", h("a", {href: `#/images/${seg(image.id)}`, text: image.name || image.id})),
     h("td", {"data-label": "Type", text: imageType(image)}),
-    h("td", {"data-label": "Status", text: image.status}),
-    h("td", {"data-label": "Visibility", text: image.visibility}),
-    h("td", {"data-label": "Protected", text: image.protected ? "Yes" : "No"}),
-    h("td", {"data-label": "Disk format", text: image.disk_format || ""}),
-    h("td", {"data-label": "Size", text: humanSize(image.size), "data-bytes": image.size ?? ""}),
-    h("td", {"data-label": "Created", text: when(image.created_at)}))));
+    ...imageCells(image))));
   $("images-empty").hidden = answer.items.length > 0;
   $("page-prev").disabled = !answer.has_prev_data;
   $("page-next").disabled = !answer.has_more_data;
@@ -79,6 +74,16 @@ export async function openList(early = null) {
   searchPage();
   offerFormats();
 }
+
+// An image's cells from Status to Created, in every table of images.
+export const imageCells = (image) => [
+  h("td", {"data-label": "Status", text: image.status}),
+  h("td", {"data-label": "Visibility", text: image.visibility}),
+  h("td", {"data-label": "Protected", text: image.protected ? "Yes" : "No"}),
+  h("td", {"data-label": "Disk format", text: image.disk_format || ""}),
+  h("td", {"data-label": "Size", text: humanSize(image.size), "data-bytes": image.size ?? ""}),
+  h("td", {"data-label": "Created", text: when(image.created_at)}),
+];
 
 // The disk formats this cloud takes, asked for after the rows are shown.
 async function offerFormats() {

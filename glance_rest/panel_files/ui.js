@@ -34,6 +34,21 @@ export function fillSelect(select, values, selected, labels = {}) {
     h("option", {value, text: labels[value] || value || "(none)", selected: value === selected})));
 }
 
+// Files dragged over ``form`` light ``zone`` up; dropped, they go to onFiles.
+export function fileDropTarget(form, zone, onFiles) {
+  const over = (on) => (event) => {
+    if (![...event.dataTransfer.types].includes("Files")) return;
+    event.preventDefault();
+    zone.classList.toggle("over", on);
+  };
+  form.addEventListener("dragover", over(true));
+  form.addEventListener("dragleave", over(false));
+  form.addEventListener("drop", (event) => {
+    over(false)(event);
+    if (event.dataTransfer.files.length) onFiles(event.dataTransfer.files);
+  });
+}
+
 export function showView(name) {
   for (const view of document.querySelectorAll(".view")) view.hidden = view.id !== name + "-view";
   if (name !== "detail") stopPolling();
