@@ -357,12 +357,24 @@ def confirm(page):
     page.wait_for_load_state("networkidle")
 
 
+SEARCH_INPUT = ".hz-magic-search-bar input.search-input"
+
+
 def search_by_name(page, name):
     """The search bar's Name facet: Horizon asks the API for ?name=..."""
-    page.click(".hz-magic-search-bar input.search-input")
+    page.click(SEARCH_INPUT)
     page.locator(".hz-magic-search-bar .dropdown-menu a:text-is('Name')").first.click()
+    # Horizon's click handler empties the box, drops its prompt and focuses it,
+    # each in a $timeout: typed before those run, the first letters are wiped
+    # and the search asks for the rest of the name. Type once the box shows it
+    # is ready, as a person waits for the cursor.
+    page.wait_for_function(
+        f"(i => i === document.activeElement && i.placeholder === '')"
+        f"(document.querySelector({json.dumps(SEARCH_INPUT)}))")
     page.keyboard.type(name)
-    with page.expect_response(lambda r: "/api/glance/images/?" in r.url and "name=" in r.url):
+    assert page.input_value(SEARCH_INPUT) == name
+    with page.expect_response(lambda r: "/api/glance/images/?" in r.url
+                              and f"name={name}" in r.url):
         page.keyboard.press("Enter")
     page.wait_for_load_state("networkidle")
 
