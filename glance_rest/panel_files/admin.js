@@ -190,26 +190,36 @@ export async function deleteSelectedNamespaces() {
 function openImport() {
   showView("namespace-import");
   fieldError("namespace-json", "namespace-json-error", "");
+  readImportChoices();
   $("namespace-json").focus();
 }
 
 // The document's own visibility and protection, shown as the form's choices.
+// A list of documents keeps each one's own: the choices are not offered.
 export function readImportChoices() {
+  const text = $("namespace-json").value.trim();
+  const several = text.startsWith("[");
+  for (const id of ["namespace-import-public", "namespace-import-protected"]) $(id).disabled = several;
+  $("namespace-import-choices-hint").hidden = !several;
   let document;
-  try { document = JSON.parse($("namespace-json").value); } catch (e) { return; }
-  if (!document || typeof document !== "object") return;
+  try { document = JSON.parse(text); } catch (e) { return; }
+  if (several || !document || typeof document !== "object") return;
   if ("visibility" in document) $("namespace-import-public").checked = document.visibility === "public";
   if ("protected" in document) $("namespace-import-protected").checked = document.protected === true;
 }
 
-export async function importFile(file) {
-  $("namespace-json").value = await file.text();
+// One file's text fills the box; several files make one list of documents,
+// imported in one call.
+export async function importFiles(files) {
+  const texts = await Promise.all([...files].map((file) => file.text()));
+  $("namespace-json").value = texts.length === 1 ? texts[0]
+    : `[\n${texts.map((text) => text.trim()).join(",\n")}\n]\n`;
   readImportChoices();
   fieldError("namespace-json", "namespace-json-error", "");
 }
 
 export function importDropTarget(form) {
-  fileDropTarget(form, $("namespace-drop-zone"), (files) => importFile(files[0]));
+  fileDropTarget(form, $("namespace-drop-zone"), importFiles);
 }
 
 // "line L, column C" of a character offset in the text.
@@ -218,12 +228,26 @@ function lineAndColumn(text, offset) {
   return `line ${before.length}, column ${before[before.length - 1].length + 1}`;
 }
 
+// Chromium names an unexpected token by the text around it instead of its
+// position: up to ten characters either side, "..." where it cut the text.
+const QUOTED_CONTEXT = /^(Unexpected token '.*?'), (\.\.\.)?"([\s\S]*)"(\.\.\.)? is not valid JSON$/;
+const CONTEXT_CHARACTERS = 10;
+
+function quotedOffset(text, [, , cutBefore, context, cutAfter]) {
+  const start = text.indexOf(context);
+  if (start < 0 || (!cutBefore && !cutAfter)) return -1;
+  return cutBefore ? start + CONTEXT_CHARACTERS : context.length - CONTEXT_CHARACTERS;
+}
+
 // Where JSON.parse stopped, in words a person can find in the box.
 function syntaxProblem(text, error) {
   const at = /line (\d+) column (\d+)/.exec(error.message);
   const position = /position (\d+)/.exec(error.message);
-  const where = at ? `line ${at[1]}, column ${at[2]}` : position ? lineAndColumn(text, Number(position[1])) : "";
-  const what = error.message.replace(/^JSON\.parse: /, "").replace(/ in JSON at position.*$/, "");
+  const quoted = QUOTED_CONTEXT.exec(error.message);
+  const offset = position ? Number(position[1]) : quoted ? quotedOffset(text, quoted) : -1;
+  const where = at ? `line ${at[1]}, column ${at[2]}` : offset >= 0 ? lineAndColumn(text, offset) : "";
+  const what = quoted ? quoted[1]
+    : error.message.replace(/^JSON\.parse: /, "").replace(/ in JSON at position.*$/, "");
   return `Not valid JSON${where ? ` at ${where}` : ""}: ${what}.`;
 }
 
@@ -240,17 +264,27 @@ function lineOfField(text, field) {
   return offset < 0 ? "" : ` (${lineAndColumn(text, offset)})`;
 }
 
+// The box's reason for not importing, read out, with the cursor in the box.
+function refuseImport(message) {
+  fieldError("namespace-json", "namespace-json-error", message);
+  $("namespace-json").focus();
+}
+
+// The API's refusal of the whole import, at the line of the field it names.
+const nothingCreated = (text, error) =>
+  `Not imported, nothing was created. ${errorText(error)}${lineOfField(text, error.field)}`;
+
 export async function importNamespace(event) {
   event.preventDefault();
   const text = $("namespace-json").value;
   let document;
   try { document = JSON.parse(text); } catch (error) {
-    fieldError("namespace-json", "namespace-json-error", syntaxProblem(text, error));
-    $("namespace-json").focus();
+    refuseImport(syntaxProblem(text, error));
     return;
   }
-  if (!document || typeof document !== "object" || Array.isArray(document)) {
-    fieldError("namespace-json", "namespace-json-error", "The JSON must be one object: a namespace.");
+  if (Array.isArray(document)) return importSeveral(text, document);
+  if (!document || typeof document !== "object") {
+    refuseImport("The JSON must be an object (a namespace) or a list of them.");
     return;
   }
   document.visibility = $("namespace-import-public").checked ? "public" : "private";
@@ -260,14 +294,47 @@ export async function importNamespace(event) {
     await api("POST", NAMESPACES, document);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    fieldError("namespace-json", "namespace-json-error",
-               `Not imported, nothing was created. ${errorText(error)}${lineOfField(text, error.field)}`);
-    $("namespace-json").focus();
+    refuseImport(nothingCreated(text, error));
     return;
   }
   notice(`Namespace ${document.namespace} imported.`);
   $("namespace-json").value = "";
   location.hash = namespaceHash(document.namespace);
+}
+
+// At most what one call of the API's batch import takes.
+const MOST_IN_ONE_IMPORT = 100;
+
+// A list of documents in one call (the API's batch import): the imported ones
+// leave the box, the refused ones stay in it with each one's reason.
+async function importSeveral(text, documents) {
+  const notObject = documents.findIndex((d) => !d || typeof d !== "object" || Array.isArray(d));
+  if (!documents.length || documents.length > MOST_IN_ONE_IMPORT || notObject >= 0) {
+    refuseImport(notObject >= 0 ? `Item ${notObject + 1} of the list is not a namespace (an object).`
+      : `The list must hold 1 to ${MOST_IN_ONE_IMPORT} namespaces.`);
+    return;
+  }
+  fieldError("namespace-json", "namespace-json-error", "");
+  let answer;
+  try {
+    answer = await api("POST", "glance/metadefs/import/", {namespaces: documents});
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    refuseImport(nothingCreated(text, error));
+    return;
+  }
+  const refused = answer.items.map((outcome, i) => [outcome, documents[i]])
+    .filter(([outcome]) => outcome.status !== 201);
+  const imported = documents.length - refused.length;
+  notice(`${imported} of ${documents.length} namespaces imported.`);
+  if (!refused.length) {
+    $("namespace-json").value = "";
+    location.hash = "#/admin/namespaces";
+    return;
+  }
+  $("namespace-json").value = JSON.stringify(refused.map(([, d]) => d), null, 2) + "\n";
+  refuseImport(`Not imported, left in the box: ${refused.map(([outcome]) =>
+    `${outcome.namespace}: ${errorText(new ApiError(outcome.status, {error: outcome.error}))}`).join("; ")}`);
 }
 
 // --- one namespace ------------------------------------------------------------------

@@ -10,7 +10,7 @@ import {addMember, addPropertyRow, answerShare, changeTag, copyCommand, copyToSt
 import {askList, deleteSelected, filter, listNeedsSession, openList, readListHash, searchPage,
   selectAll, setScope, showOwners, sortBy, turnPage} from "./list.js";
 import {associate, deleteNamespace, deleteSelectedNamespaces, exportNamespace, filterAdminImages,
-  importDropTarget, importFile, importNamespace, openAdmin, readImportChoices, saveContent,
+  importDropTarget, importFiles, importNamespace, openAdmin, readImportChoices, saveContent,
   saveNamespace, searchNamespaces, selectAllNamespaces, showAdminNav, showDefinitionField,
   stopEditing} from "./admin.js";
 import {state} from "./state.js";
@@ -190,7 +190,7 @@ function tabKeys(event) {
   $("namespace-batch-delete").addEventListener("click", deleteSelectedNamespaces);
   $("namespace-import-form").addEventListener("submit", importNamespace);
   $("namespace-file").addEventListener("change", (event) => {
-    if (event.target.files.length) importFile(event.target.files[0]);
+    if (event.target.files.length) importFiles(event.target.files);
   });
   $("namespace-json").addEventListener("input", readImportChoices);
   importDropTarget($("namespace-import-form"));

@@ -226,6 +226,68 @@ def test_protected_namespaces_cannot_be_chosen_for_deletion(panel, stack):
         f"{unprotected} selected" if unprotected else "")
 
 
+def json_files(*documents):
+    """Files as a person chooses them: each document's JSON, or the text given."""
+    return [{"name": f"ns{i}.json", "mimeType": "application/json",
+             "buffer": (d if isinstance(d, str) else json.dumps(d, indent=1)).encode()}
+            for i, d in enumerate(documents)]
+
+
+def test_several_files_import_in_one_call(panel, glance):
+    """Several files make one list, imported in one call: each namespace keeps
+    its own visibility and protection; the refused stay in the box with their
+    reasons, the imported leave it."""
+    first, second, third = (f"GlanceRest::Panel::{uuid.uuid4().hex[:8]}" for _ in range(3))
+    private = dict(document(second), visibility="private", protected=True)
+    page = panel("admin")
+    page.goto(page.url.split("#")[0] + "#/admin/namespaces/import")
+    form = page.locator("#namespace-import-form")
+    box = form.get_by_label("Namespace JSON")
+    error = page.locator("#namespace-json-error")
+    imports = []
+    page.on("request", lambda r: imports.append(r.url) if r.method == "POST" else None)
+    try:
+        # A syntax error in one of the files: its line in the box, nothing created.
+        page.set_input_files("#namespace-file", files=json_files(
+            document(first), '{"namespace": "%s",\n "tags": [}' % third, private))
+        expect(form.get_by_label("Public")).to_be_disabled()
+        expect(form.get_by_label("Protected")).to_be_disabled()
+        expect(page.locator("#namespace-import-choices-hint")).to_be_visible()
+        form.get_by_role("button", name="Import", exact=True).click()
+        before = box.input_value().split('"tags": [}')[0].split("\n")
+        expect(error).to_have_text(
+            f"Not valid JSON at line {len(before)}, column {len(before[-1]) + 10}: "
+            "Unexpected token '}'.")
+        assert imports == []
+
+        # Three files, one a name Glance has: the other two in one call.
+        page.set_input_files("#namespace-file", files=json_files(
+            document(first), {"namespace": "OS::Compute::Libvirt"}, private))
+        form.get_by_role("button", name="Import", exact=True).click()
+        expect(page.locator("#notice")).to_have_text("2 of 3 namespaces imported.")
+        expect(error).to_have_text(re.compile(
+            r"^Not imported, left in the box: OS::Compute::Libvirt: Error 409: "))
+        assert json.loads(box.input_value()) == [{"namespace": "OS::Compute::Libvirt"}]
+        assert [url.split("/api/")[1] for url in imports] == ["glance/metadefs/import/"]
+        held_first, held_second = in_glance(glance, first), in_glance(glance, second)
+        assert (held_first["visibility"], held_first["protected"]) == ("public", False)
+        assert (held_second["visibility"], held_second["protected"]) == ("private", True)
+        assert set(held_second["properties"]) == {"speed"}
+
+        # What is left, mended in the box: imported, and the namespaces list shows it.
+        box.fill(json.dumps([document(third)], indent=1))
+        form.get_by_role("button", name="Import", exact=True).click()
+        expect(page).to_have_url(re.compile(r"#/admin/namespaces$"))
+        expect(page.locator("#notice")).to_have_text("1 of 1 namespaces imported.")
+        expect(page.locator(f'#namespaces-body tr[data-namespace="{third}"]')).to_be_visible()
+        assert in_glance(glance, third)["display_name"] == "Panel test"
+        page.goto(page.url.split("#")[0] + "#/admin/namespaces/import")
+        expect(form.get_by_label("Public")).to_be_enabled()
+    finally:
+        for name in (first, second, third):
+            remove_from_glance(glance, name)
+
+
 @pytest.fixture
 def orphan_setup(stack):
     """Two projects made through Keystone's API, one image each (the admin
