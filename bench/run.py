@@ -421,8 +421,7 @@ def main(argv=None):
             target = glance.images.create(name="bench-target", disk_format="raw",
                                           container_format="bare", os_distro="cirros",
                                           visibility="shared").id
-            glance.image_members.create(target, stack.glance("alt_demo").http_client.session
-                                        .get_project_id())
+            glance.image_members.create(target, stack.project_id("alt_demo"))
             ops = operations(stack, glance, target, ids[100], page_size)
             print(f"Operations at {size} images (median of {args.samples}):", flush=True)
             rows = measure_operations(api_token, api_session, api_requests, ops, args.samples)

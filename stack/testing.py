@@ -105,6 +105,10 @@ class StackProcess:
     def project_of(self, user):
         return PROJECTS.get(user) or self.extra_accounts[user][1]
 
+    def project_id(self, user):
+        """The id of the project ``user`` logs in to."""
+        return self.session(user).get_project_id()
+
     def auth(self, user):
         return v3.Password(auth_url=self.keystone_url, username=user,
                            password=self.passwords[user], project_name=self.project_of(user),
@@ -115,16 +119,24 @@ class StackProcess:
         name, made through Keystone's API as admin: a project no other test
         writes to (a Horizon table that polls while any listed image is queued
         then lists only its own). ``passwords``, ``auth`` and ``glance`` know it."""
-        admin, url = self.session("admin"), self.keystone_url
         password = secrets.token_urlsafe(18)
         project = self.create_project(name)
-        user = admin.post(f"{url}/users", json={"user": {
-            "name": name, "password": password, "domain_id": "default",
-            "default_project_id": project["id"]}}).json()["user"]
-        member = admin.get(f"{url}/roles", params={"name": "member"}).json()["roles"][0]
-        admin.put(f"{url}/projects/{project['id']}/users/{user['id']}/roles/{member['id']}")
+        self.create_user(name, password, [project["id"]], default_project_id=project["id"])
         self.extra_accounts[name] = (password, name)
         return name
+
+    def create_user(self, name, password, member_of, default_project_id=None):
+        """A user in the default domain with the member role on each project
+        (by id) of ``member_of``, made through Keystone's API as admin."""
+        admin, url = self.session("admin"), self.keystone_url
+        user = {"name": name, "password": password, "domain_id": "default"}
+        if default_project_id:
+            user["default_project_id"] = default_project_id
+        user = admin.post(f"{url}/users", json={"user": user}).json()["user"]
+        member = admin.get(f"{url}/roles", params={"name": "member"}).json()["roles"][0]
+        for project_id in member_of:
+            admin.put(f"{url}/projects/{project_id}/users/{user['id']}/roles/{member['id']}")
+        return user
 
     def create_project(self, name):
         """A project in the default domain, made through Keystone's API as admin."""

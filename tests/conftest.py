@@ -33,17 +33,10 @@ def two_projects_user(stack):
     Keystone's API as admin); yields (name, password)."""
     import uuid
 
-    admin = stack.session("admin")
-    url = stack.keystone_url
     name, password = f"two-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
-    user = admin.post(f"{url}/users", json={"user": {
-        "name": name, "password": password, "domain_id": "default"}}).json()["user"]
-    member = admin.get(f"{url}/roles", params={"name": "member"}).json()["roles"][0]
-    for project in ("demo", "alt_demo"):
-        found = admin.get(f"{url}/projects", params={"name": project}).json()["projects"][0]
-        admin.put(f"{url}/projects/{found['id']}/users/{user['id']}/roles/{member['id']}")
+    user = stack.create_user(name, password, [stack.project_id(u) for u in ("demo", "alt_demo")])
     yield name, password
-    admin.delete(f"{url}/users/{user['id']}")
+    stack.session("admin").delete(f"{stack.keystone_url}/users/{user['id']}")
 
 
 @pytest.fixture(scope="session")

@@ -15,10 +15,6 @@ def post_json(client, url, body):
     return client.post(url, json.dumps(body), content_type="application/json")
 
 
-def project_id(stack, user):
-    return stack.glance(user).http_client.session.get_project_id()
-
-
 def listed_ids(client, **query):
     return {i["id"] for i in client.get(IMAGES, query).json()["items"]}
 
@@ -34,7 +30,7 @@ def shared_image(stack):
 
 def test_share_accept_and_unshare(api, stack, shared_image):
     demo, alt = api("demo"), api("alt_demo")
-    alt_project = project_id(stack, "alt_demo")
+    alt_project = stack.project_id("alt_demo")
     members = f"{IMAGES}{shared_image}/members/"
     # Not shared yet: alt_demo cannot see the image nor its members.
     assert alt.get(f"{IMAGES}{shared_image}/").status_code == 404
@@ -57,7 +53,7 @@ def test_share_accept_and_unshare(api, stack, shared_image):
     assert refused.status_code == 403
     assert "modify_member" in refused.json()["error"]["message"]
     # A member cannot share further.
-    onward = post_json(alt, members, {"member": project_id(stack, "admin")})
+    onward = post_json(alt, members, {"member": stack.project_id("admin")})
     assert onward.status_code == 403
 
     accepted = put_json(alt, f"{members}{alt_project}/", {"status": "accepted"})
@@ -73,7 +69,7 @@ def test_share_accept_and_unshare(api, stack, shared_image):
 
 
 def test_rejected_share_leaves_the_inbox(api, stack, shared_image):
-    alt_project = project_id(stack, "alt_demo")
+    alt_project = stack.project_id("alt_demo")
     members = f"{IMAGES}{shared_image}/members/"
     assert post_json(api("demo"), members, {"member": alt_project}).status_code == 201
     alt = api("alt_demo")
@@ -89,7 +85,7 @@ def test_sharing_a_private_image_says_to_set_visibility_first(api, stack):
     image = glance.images.create(name=unique(), disk_format="raw", container_format="bare",
                                  visibility="private")
     answer = post_json(api("demo"), f"{IMAGES}{image.id}/members/",
-                       {"member": project_id(stack, "alt_demo")})
+                       {"member": stack.project_id("alt_demo")})
     assert answer.status_code == 409
     assert "'shared' first" in answer.json()["error"]["message"]
     # Nothing changed behind the owner's back.
@@ -109,7 +105,7 @@ def test_bad_member_bodies(api, shared_image, body, field):
 
 
 def test_bad_member_status(api, stack, shared_image):
-    alt_project = project_id(stack, "alt_demo")
+    alt_project = stack.project_id("alt_demo")
     post_json(api("demo"), f"{IMAGES}{shared_image}/members/", {"member": alt_project})
     for status in ("yes", None, "ACCEPTED"):
         answer = put_json(api("alt_demo"), f"{IMAGES}{shared_image}/members/{alt_project}/",

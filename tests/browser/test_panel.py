@@ -98,10 +98,6 @@ def log_in(page, stack, user, project=None):
     expect(page.locator("#list-view")).to_be_visible()
 
 
-def project_id(stack, user):
-    return stack.session(user).get_project_id()
-
-
 def image_with_data(stack, user="demo", data=b"\x00" * 1024, **fields):
     """An active image of ``user``'s, as Glance then holds it."""
     image_id = make_image(stack, user, data, name=unique("panel"), **fields)
@@ -375,7 +371,7 @@ def test_owner_type_and_protected_columns(panel, stack):
                 for label in ("Owner", "Type", "Protected")}
 
     assert cells(snapshot) == {"Owner": "demo", "Type": "Snapshot", "Protected": "Yes"}
-    assert cells(public) == {"Owner": project_id(stack, "admin"), "Type": "Image",
+    assert cells(public) == {"Owner": stack.project_id("admin"), "Type": "Image",
                              "Protected": "No"}
     page.locator(f"#images-body tr[data-id='{snapshot}'] a").click()
     expect(fact(page, "Owner")).to_have_text("demo")
@@ -830,7 +826,7 @@ def test_copy_as_curl_download_and_the_last_change(panel, panel_server, stack, t
 
 def test_share_then_accept_as_the_other_project(panel, panel_server, stack):
     image = image_with_data(stack, visibility="shared")
-    alt_project = project_id(stack, "alt_demo")
+    alt_project = stack.project_id("alt_demo")
     owner = panel("demo")
     open_image(owner, panel_server, image.id)
     owner.get_by_label("Share with project id").fill(alt_project)
