@@ -567,12 +567,32 @@ LIST_THROUGH_HORIZON = """() => angular.element(document.body).injector()
   .get("horizon.app.core.openstack-service-api.glance").getImages()"""
 
 
+# Resolves once no request of Horizon's scripts (jQuery's: the header;
+# AngularJS's: settings, policy, the user's session) has been in flight for a
+# second: a request that reads the session before a change to it and writes it
+# back after (SESSION_REFRESH) would undo that change.
+HORIZON_QUIET = """() => new Promise((resolve) => {
+  const http = angular.element(document.body).injector().get("$http");
+  let since = null;
+  (function look() {
+    const quiet = document.readyState === "complete" && jQuery.active === 0
+      && http.pendingRequests.length === 0;
+    since = quiet ? (since ?? performance.now()) : null;
+    if (since !== null && performance.now() - since > 1000) resolve(true);
+    else setTimeout(look, 50);
+  })();
+})"""
+
+
 def test_an_expired_session_goes_to_horizons_login(browser, horizon, stack):
     with logged_in_page(browser, horizon, stack) as page:
-        # A page of Horizon's that sends nothing by itself (the Images table polls
-        # while an image is queued, and a request in flight writes the session back).
+        # The Images page's requests must end first: leaving the page does not
+        # stop the server's work on them, which ends by saving the session.
+        page.evaluate(HORIZON_QUIET)
+        # A page of Horizon's that sends nothing by itself once loaded (the
+        # Images table polls while an image is queued).
         page.goto(f"{horizon.url}project/api_access/")
-        page.wait_for_load_state("networkidle")
+        page.evaluate(HORIZON_QUIET)
         session_key = next(c["value"] for c in page.context.cookies()
                            if c["name"] == "sessionid")
         horizon.expire_session(session_key)
