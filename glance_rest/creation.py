@@ -101,7 +101,12 @@ def create_with_upload(glance, request):
     """Create an image and stream its data from multipart/form-data. Fields
     before the ``data`` part make the image; without a disk_format among them
     the format is recognised from the data. Fields after it (Horizon's client
-    sends most there) are applied once the data is in."""
+    sends most there) are applied once the data is in.
+
+    An image made before its name is known is hidden (os_hidden) until those
+    fields are in: Glance's lists leave it out meanwhile. Horizon's table
+    renders a row's name once per image id, so a list caught mid-upload would
+    show the id, not the name, until the page is reloaded."""
     check_upload_mode("legacy")
     if request.content_type != "multipart/form-data":
         raise ApiError(415, "Send the image as multipart/form-data with a 'data' file part.")
@@ -115,6 +120,9 @@ def create_with_upload(glance, request):
                 form.skip(chunks)
                 continue
             attrs = params.image_attributes(multipart_fields(form.fields), schema, creating=True)
+            unnamed = "name" not in attrs and "os_hidden" not in attrs
+            if unnamed:
+                attrs["os_hidden"] = True
             if "disk_format" not in attrs:
                 # Horizon's client sends the file before the formats: take
                 # them from the data, and check them against the fields later.
@@ -126,6 +134,8 @@ def create_with_upload(glance, request):
         if image is None:
             raise BadInput("data", "a file part named 'data' is required")
         late = params.image_attributes(multipart_fields(form.fields), schema, creating=False)
+        if unnamed:
+            late.setdefault("os_hidden", False)
         for field in ("disk_format", "container_format"):
             if field in late and late[field] != image[field]:
                 raise BadInput(field, f"is {late[field]!r} but the data is "

@@ -2,6 +2,8 @@
 that leave nothing half-made, import progress."""
 
 import hashlib
+import http.client
+import json
 import os
 import socket
 import time
@@ -172,6 +174,49 @@ def test_aborted_multipart_upload_leaves_nothing(api_server, tokens, stack):
     ok = requests.put(f"{api_server.url}/api/glance/images/", timeout=30, json={
         "name": unique(), "disk_format": "raw"}, headers={"X-Auth-Token": tokens("demo")})
     assert ok.status_code == 201
+
+
+def test_an_image_is_listed_once_its_name_is_in(api_server, tokens, stack):
+    """Horizon's client sends the name after the file. Until it is in, the
+    image is hidden from lists: Horizon's table, polling mid-upload, would
+    show a nameless row and keep it after the name arrives."""
+    name = unique("named-late")
+    boundary = uuid.uuid4().hex
+    head, _ = multipart_body({}, b"", boundary)
+    tail = (f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\n'
+            f"{name}\r\n--{boundary}--\r\n").encode()
+    data = os.urandom(6 * MB)
+    glance = stack.glance("demo")
+    headers = {"X-Auth-Token": tokens("demo")}
+
+    def hidden_and_saving():
+        return [image.id for image in glance.images.list(
+            filters={"os_hidden": True, "status": "saving"})]
+    connection = http.client.HTTPConnection("127.0.0.1", api_server.port, timeout=120)
+    connection.putrequest("POST", "/api/glance/images/")
+    connection.putheader("X-Auth-Token", headers["X-Auth-Token"])
+    connection.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+    connection.putheader("Content-Length", str(len(head) + len(data) + len(tail)))
+    connection.endheaders()
+    connection.send(head + data[:3 * MB])
+    try:
+        assert wait_for(lambda: len(hidden_and_saving()) == 1), "no hidden image mid-upload in Glance"
+        [image_id] = hidden_and_saving()
+        saving = requests.get(f"{api_server.url}/api/glance/images/?status=saving",
+                              headers=headers, timeout=30)
+        assert saving.status_code == 200
+        assert image_id not in [image["id"] for image in saving.json()["items"]]
+        connection.send(data[3 * MB:] + tail)
+        answer = connection.getresponse()
+        body = json.loads(answer.read())
+    finally:
+        connection.close()
+    assert answer.status == 201, body
+    assert (body["id"], body["name"], body["status"]) == (image_id, name, "active")
+    assert body["os_hidden"] is False
+    listed = requests.get(f"{api_server.url}/api/glance/images/?name={name}",
+                          headers=headers, timeout=30)
+    assert [image["id"] for image in listed.json()["items"]] == [image_id]
 
 
 def test_aborted_raw_upload_leaves_image_queued(api_server, tokens, stack):

@@ -324,6 +324,7 @@ def test_legacy_upload_in_horizons_field_order(api, stack):
     assert body["min_disk"] == 1 and body["properties"]["description"] == "from Horizon"
     assert "is_copying" not in body["properties"]
     assert body["os_hash_value"] == hashlib.sha512(payload).hexdigest()
+    assert body["os_hidden"] is False  # hidden only until its name was in
 
 
 def test_legacy_upload_format_from_the_data(api, stack):
