@@ -176,7 +176,22 @@ def body_fields(operation_id):
 def _check(validator, instance, root):
     error = best_match(validator.iter_errors(instance), key=_relevance)
     if error is not None:
-        raise _bad_input(error, root)
+        raise _in_item(_bad_input(error, root), error.absolute_path)
+
+
+def _in_item(bad, path):
+    """The field's name does not say which item of a list is at fault: the
+    message does ("item 3", counted from 1)."""
+    indexes = [at for at, part in enumerate(path) if isinstance(part, int)]
+    if not indexes:
+        return bad
+    at = indexes[-1]
+    listed = next((part for part in reversed(list(path)[:at]) if isinstance(part, str)), None)
+    problem = bad.message.removeprefix(f"{bad.field}: ")
+    item = f"item {path[at] + 1}"
+    if listed is None or listed == bad.field:
+        return BadInput(bad.field, f"{item} {problem}")
+    return BadInput(bad.field, f"{problem} ({item} of {listed})")
 
 
 def _relevance(error):
@@ -228,9 +243,12 @@ def _problem(keyword, expected, instance, schema):
     if keyword == "not":
         # A rule between fields, said in the document's description of it.
         return schema.get("description", "is not allowed here")
-    if keyword == "minItems":
-        return "must be a non-empty list" if expected == 1 else \
-            f"must have at least {expected} items"
+    if keyword in ("minItems", "maxItems"):
+        low, high = schema.get("minItems", 0), schema.get("maxItems")
+        if high is None:
+            return "must be a non-empty list" if low == 1 else f"must have at least {low} items"
+        return f"must have at most {high} items" if low == 0 else \
+            f"must have {low} to {high} items"
     return f"is not valid here ({keyword})"
 
 

@@ -270,9 +270,9 @@ function refuseImport(message) {
   $("namespace-json").focus();
 }
 
-// The API's refusal of the whole import, at the line of the field it names.
-const nothingCreated = (text, error) =>
-  `Not imported, nothing was created. ${errorText(error)}${lineOfField(text, error.field)}`;
+// The API's refusal of the whole import; ``where`` in the box, if known.
+const nothingCreated = (error, where = "") =>
+  `Not imported, nothing was created. ${errorText(error)}${where}`;
 
 export async function importNamespace(event) {
   event.preventDefault();
@@ -294,7 +294,7 @@ export async function importNamespace(event) {
     await api("POST", NAMESPACES, document);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    refuseImport(nothingCreated(text, error));
+    refuseImport(nothingCreated(error, lineOfField(text, error.field)));
     return;
   }
   notice(`Namespace ${document.namespace} imported.`);
@@ -302,25 +302,18 @@ export async function importNamespace(event) {
   location.hash = namespaceHash(document.namespace);
 }
 
-// At most what one call of the API's batch import takes.
-const MOST_IN_ONE_IMPORT = 100;
-
 // A list of documents in one call (the API's batch import): the imported ones
-// leave the box, the refused ones stay in it with each one's reason.
+// leave the box, the refused ones stay in it with each one's reason. The API
+// checks the list itself (its length, each item an object) and names the item.
 async function importSeveral(text, documents) {
-  const notObject = documents.findIndex((d) => !d || typeof d !== "object" || Array.isArray(d));
-  if (!documents.length || documents.length > MOST_IN_ONE_IMPORT || notObject >= 0) {
-    refuseImport(notObject >= 0 ? `Item ${notObject + 1} of the list is not a namespace (an object).`
-      : `The list must hold 1 to ${MOST_IN_ONE_IMPORT} namespaces.`);
-    return;
-  }
   fieldError("namespace-json", "namespace-json-error", "");
   let answer;
   try {
     answer = await api("POST", "glance/metadefs/import/", {namespaces: documents});
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    refuseImport(nothingCreated(text, error));
+    // The message names the item; the field's name may be any item's.
+    refuseImport(nothingCreated(error));
     return;
   }
   const refused = answer.items.map((outcome, i) => [outcome, documents[i]])

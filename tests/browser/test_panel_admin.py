@@ -260,6 +260,16 @@ def test_several_files_import_in_one_call(panel, glance):
             "Unexpected token '}'.")
         assert imports == []
 
+        # A list whose second item is no namespace: the API's refusal names the
+        # item, and nothing is created.
+        box.fill(json.dumps([document(first), ["not", "a", "namespace"]]))
+        form.get_by_role("button", name="Import", exact=True).click()
+        expect(error).to_have_text("Not imported, nothing was created. Error 400: "
+                                   "namespaces: item 2 must be an object, not list")
+        assert [url.split("/api/")[1] for url in imports] == ["glance/metadefs/import/"]
+        assert in_glance(glance, first) is None
+        imports.clear()
+
         # Three files, one a name Glance has: the other two in one call.
         page.set_input_files("#namespace-file", files=json_files(
             document(first), {"namespace": "OS::Compute::Libvirt"}, private))

@@ -127,6 +127,14 @@ def test_bad_fields_are_named(body, field):
     ("updateImageProperties", {"updated": {"k": [1]}}, "k", "must be a string"),
     ("importImage", {"method": "web-download", "uri": "ftp://x"}, "uri", "http://"),
     ("importImage", {"method": "copy-image", "stores": []}, "stores", "non-empty list"),
+    # An item of a list: which one, counted from 1; a list's bounds.
+    ("updateImage", {"tags": ["a", 5]}, "tags", "tags: item 2 must be a string, not integer"),
+    ("importNamespaces", {"namespaces": [{"namespace": "a"}, 1]}, "namespaces",
+     "namespaces: item 2 must be an object, not integer"),
+    ("importNamespaces", {"namespaces": [{"namespace": "a"}, {}]}, "namespace",
+     "namespace: is required (item 2 of namespaces)"),
+    ("importNamespaces", {"namespaces": [{"namespace": "a"}] * 101}, "namespaces",
+     "namespaces: must have 1 to 100 items"),
     # The rules between fields, declared with if/then (schemathesis found them missing).
     ("importImage", {"method": "web-download"}, "uri", "is required"),
     ("importImage", {"method": "copy-image", "uri": "https://x/"}, "uri",
