@@ -228,12 +228,8 @@ def _problem(keyword, expected, instance, schema):
         return f"must be {_either(types)}, not {_json_type(instance)}"
     if keyword == "enum":
         return f"{instance!r} is not one of {', '.join(str(value) for value in expected)}"
-    if keyword in ("minLength", "maxLength"):
-        low, high = schema.get("minLength", 0), schema.get("maxLength")
-        if high is None:
-            return "must not be empty" if low == 1 else f"must be at least {low} characters"
-        return f"must be at most {high} characters" if low == 0 else \
-            f"must be {low} to {high} characters"
+    if keyword[3:] in SIZES and keyword[:3] in ("min", "max"):
+        return _size_problem(schema, keyword[3:])
     if keyword == "pattern":
         return PATTERN_MESSAGES.get(expected, f"does not match {expected}")
     if keyword == "minimum":
@@ -243,13 +239,22 @@ def _problem(keyword, expected, instance, schema):
     if keyword == "not":
         # A rule between fields, said in the document's description of it.
         return schema.get("description", "is not allowed here")
-    if keyword in ("minItems", "maxItems"):
-        low, high = schema.get("minItems", 0), schema.get("maxItems")
-        if high is None:
-            return "must be a non-empty list" if low == 1 else f"must have at least {low} items"
-        return f"must have at most {high} items" if low == 0 else \
-            f"must have {low} to {high} items"
     return f"is not valid here ({keyword})"
+
+
+# The bounds on a size, by what is measured: (verb, unit, the message for "at least one").
+SIZES = {"Length": ("be", "characters", "must not be empty"),
+         "Items": ("have", "items", "must be a non-empty list")}
+
+
+def _size_problem(schema, measure):
+    """A string's length or a list's, said with both its bounds."""
+    verb, unit, not_empty = SIZES[measure]
+    low, high = schema.get(f"min{measure}", 0), schema.get(f"max{measure}")
+    if high is None:
+        return not_empty if low == 1 else f"must {verb} at least {low} {unit}"
+    return f"must {verb} at most {high} {unit}" if low == 0 else \
+        f"must {verb} {low} to {high} {unit}"
 
 
 def _either(types):
