@@ -563,8 +563,10 @@ def test_delete_one_and_two_by_batch(panel, horizon, stack):
     assert not set(names) & set(shown_names(panel))
 
 
-LIST_THROUGH_HORIZON = """() => angular.element(document.body).injector()
-  .get("horizon.app.core.openstack-service-api.glance").getImages()"""
+# Starts the list and returns at once: on a 401 Horizon sends the page to its
+# login, which would end an evaluate still waiting on the list's promise.
+LIST_THROUGH_HORIZON = """() => { angular.element(document.body).injector()
+  .get("horizon.app.core.openstack-service-api.glance").getImages(); }"""
 
 
 # Resolves once no request of Horizon's scripts (jQuery's: the header;
