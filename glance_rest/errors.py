@@ -72,10 +72,20 @@ FILTERING_HINT = ("Glance fetches only from the schemes, hosts and ports its "
                   "serve the file from such a URL, or ask the cloud's operator what it allows.")
 
 
+# Glance's words when it takes no location because it shows none
+# (show_multiple_locations off, its default and make run's): only an import
+# brings the data then.
+_LOCATIONS_INVISIBLE = "not allowed to add locations if locations are invisible"
+LOCATION_HINT = ("This Glance does not show image locations, so it takes none: send "
+                 "import_data: true to have Glance fetch the URL itself (web-download).")
+
+
 def with_hint(status, message):
     """Glance's message, with what to do next where Glance does not say it."""
     if status == 400 and _FILTERED in message:
         return f"{message} {FILTERING_HINT}"
+    if status == 403 and _LOCATIONS_INVISIBLE in message:
+        return f"{message} {LOCATION_HINT}"
     return message
 
 

@@ -120,7 +120,8 @@ def check_browser_request(request):
         check.process_request(request)
         reason = check.process_view(request, None, (), {})
         if reason:
-            raise ApiError(403, f"CSRF check failed: {reason}. Send the csrftoken "
+            # Django's reasons end with a period of their own.
+            raise ApiError(403, f"CSRF check failed: {reason.rstrip('.')}. Send the csrftoken "
                                 "cookie's value in X-CSRFToken.")
 
 

@@ -12,6 +12,9 @@ from .stores import image_tasks
 # Attributes Glance returns that are about where the data lives, shown by the
 # single-image GET only (Horizon's "extended attributes").
 EXTENDED_ATTRIBUTES = frozenset({"file", "locations", "schema", "self", "direct_url"})
+# The prefix of the properties Glance keeps for itself: an import's task and
+# stores (glance/api/v2/images.py refuses them to users: "is reserved").
+GLANCE_RESERVED = "os_glance_"
 # Glance's media type for JSON-patch bodies (v2.1: "add" replaces too).
 JSON_PATCH = "application/openstack-images-v2.1-json-patch"
 
@@ -46,14 +49,16 @@ def image_list(glance, filters, options, keep=None):
 
 
 def image_to_dict(raw, schema, extended=False):
-    """Base attributes at the top level, custom ones under ``properties``."""
+    """Base attributes at the top level, custom ones under ``properties``;
+    Glance's own bookkeeping (``os_glance_*``) in neither: no user set it, and
+    Glance refuses to let one change it."""
     image = {}
     properties = {}
     for key, value in raw.items():
         if key in schema.base:
             if extended or key not in EXTENDED_ATTRIBUTES:
                 image[key] = value
-        else:
+        elif not key.startswith(GLANCE_RESERVED):
             properties[key] = value
     image["properties"] = properties
     image["is_public"] = raw.get("visibility") == "public"
@@ -78,8 +83,11 @@ def image_get(glance, image_id):
 
 
 def import_in_question(raw):
-    """Whether an import is running or failed: only then are tasks worth a call."""
-    return (raw.get("status") == "importing" or bool(raw.get("os_glance_importing_to_stores"))
+    """Whether an import is running or failed: only then are tasks worth a call.
+    Glance names the import's task (``os_glance_import_task``) as it accepts
+    it, while the image is still ``uploading``, and drops it when done."""
+    return (raw.get("status") == "importing" or bool(raw.get("os_glance_import_task"))
+            or bool(raw.get("os_glance_importing_to_stores"))
             or bool(raw.get("os_glance_failed_import")))
 
 

@@ -1,8 +1,15 @@
 """errors.py: Glance's error bodies and the map from client errors to statuses."""
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 
-from glance_rest.errors import FILTERING_HINT, GlanceError, from_client_error, glance_message
+from glance_rest.errors import (CODES, FILTERING_HINT, LOCATION_HINT, GlanceError,
+                                from_client_error, glance_message)
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # Bodies as Glance 33 sends them (curl against the stack).
@@ -73,3 +80,39 @@ def test_backend_errors_map_to_statuses():
     assert from_client_error(k.ConnectFailure("refused")).code == "keystone_unavailable"
     assert from_client_error(k.ConnectTimeout("slow")).status == 504
     assert from_client_error(ValueError("x")) is None
+
+
+# glance/api/v2/images.py, _do_add_locations: show_multiple_locations is off
+# (Glance's default, make run's), so Glance takes no location.
+LOCATIONS_INVISIBLE = "It's not allowed to add locations if locations are invisible."
+
+
+def test_a_location_glance_will_not_take_says_to_import():
+    error = from_client_error(GlanceError(403, LOCATIONS_INVISIBLE))
+    assert (error.status, error.code) == (403, "forbidden")
+    assert error.message == (
+        f"{LOCATIONS_INVISIBLE} This Glance does not show image locations, so it takes none: "
+        "send import_data: true to have Glance fetch the URL itself (web-download).")
+    assert error.message.endswith(LOCATION_HINT)
+
+
+def documented_codes():
+    """{code: status} from docs/api.md's table of error codes."""
+    rows = re.findall(r"^\| `([a-z_]+)` \| (\d{3}) \|", (ROOT / "docs" / "api.md").read_text(),
+                      re.MULTILINE)
+    return {code: int(status) for code, status in rows}
+
+
+def test_the_documented_error_codes_are_those_the_api_gives():
+    """docs/api.md's table, openapi.json's Error schema and the codes the code
+    gives (each status's default, and every code named where an error is
+    raised) are one list; each default code with its status."""
+    named = {code for path in (ROOT / "glance_rest").rglob("*.py")
+             for code in re.findall(r'\bcode="([a-z_]+)"', path.read_text())}
+    spec = json.loads((ROOT / "glance_rest" / "openapi.json").read_text())
+    declared = spec["components"]["schemas"]["Error"]["properties"]["error"]["properties"][
+        "code"]["enum"]
+    documented = documented_codes()
+    assert sorted(documented) == sorted(declared) == sorted(set(CODES.values()) | named)
+    assert {code: documented[code] for code in CODES.values()} == {
+        code: status for status, code in CODES.items()}
