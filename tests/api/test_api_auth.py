@@ -81,7 +81,9 @@ def test_login_needs_csrf_and_xhr(api_settings, db, stack):
     client.get("/api/auth/session/")
     body = json.dumps({"username": "demo", "password": stack.passwords["demo"]})
     no_csrf = client.post("/api/auth/login/", body, content_type="application/json", **XHR)
-    assert no_csrf.status_code == 403 and "CSRF" in no_csrf.json()["error"]["message"]
+    assert no_csrf.status_code == 403
+    assert no_csrf.json()["error"]["message"] == (  # one period after Django's reason
+        "CSRF check failed: CSRF token missing. Send the csrftoken cookie's value in X-CSRFToken.")
     no_xhr = client.post("/api/auth/login/", body, content_type="application/json",
                          HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
     assert no_xhr.status_code == 400 and "XMLHttpRequest" in no_xhr.json()["error"]["message"]

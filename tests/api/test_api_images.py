@@ -236,8 +236,13 @@ def test_location_refused_by_glance_configuration(api, stack):
     name = unique()
     answer = put_json(api(), IMAGES, {"name": name, "disk_format": "raw", "source_type": "url",
                                       "image_url": "http://127.0.0.1:8080/x.img"})
+    # The stack's Glance shows no locations (show_multiple_locations is off, as
+    # by default), so it takes none: Glance's words, then what to do instead.
     assert answer.status_code == 403
-    assert "locations" in answer.json()["error"]["message"]
+    assert answer.json()["error"]["message"] == (
+        "It's not allowed to add locations if locations are invisible. This Glance does not "
+        "show image locations, so it takes none: send import_data: true to have Glance fetch "
+        "the URL itself (web-download).")
     assert not list(stack.glance("demo").images.list(filters={"name": name}))
 
 

@@ -20,12 +20,14 @@ def post_json(client, url, body):
 
 def settled_tasks(fetch, timeout=30):
     """The image's tasks once the newest is done: Glance records the task's end
-    just after the image's own status changes."""
+    just after the image's own status changes. Fails if it is not within
+    ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
         tasks = fetch()
-        if tasks[0]["status"] not in ("pending", "processing") or time.monotonic() > deadline:
+        if tasks[0]["status"] not in ("pending", "processing"):
             return tasks
+        assert time.monotonic() < deadline, f"the newest task is still {tasks[0]['status']}"
         time.sleep(0.2)
 
 
@@ -89,6 +91,18 @@ def test_glance_direct_import_of_64_mib(api_server, stack, tokens):
     assert tasks[0]["status"] == "success" and tasks[0]["type"] == "api_image_import"
     assert set(tasks[0]) == {"id", "type", "status", "message", "created_at", "updated_at",
                              "result"}
+    # Glance's bookkeeping of the import stays on the image; it is not shown
+    # as a custom property, and no one may set it.
+    raw = stack.glance("demo").http_client.get(f"/v2/images/{image_id}")[1]
+    assert "os_glance_importing_to_stores" in raw
+    url = f"{api_server.url}{IMAGES}{image_id}/"
+    shown = requests.get(url, headers=headers, timeout=30).json()
+    assert [key for key in shown["properties"] if key.startswith("os_glance_")] == []
+    assert requests.get(url + "properties/", headers=headers, timeout=30).json() == {}
+    refused = requests.patch(url + "properties/", headers=headers, timeout=30,
+                             json={"updated": {"os_glance_import_task": "mine"}})
+    assert refused.status_code == 403
+    assert refused.json()["error"]["message"] == "Attribute 'os_glance_import_task' is reserved."
 
 
 def test_import_preconditions_are_glances_409(api, stack):
@@ -209,3 +223,8 @@ def test_one_namespace_for_a_resource_type(api):
     assert flavor["properties"] and all(k.startswith("hw:") for k in flavor["properties"])
     missing = api().get("/api/glance/metadefs/namespaces/No::Such::Namespace/")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+def test_tasks_that_never_settle_fail_the_test():
+    with pytest.raises(AssertionError, match="still processing"):
+        settled_tasks(lambda: [{"status": "processing"}], timeout=0)

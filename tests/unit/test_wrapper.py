@@ -225,3 +225,25 @@ def test_namespaces_kept_for_a_properties_target(fake):
          "reversed_order": False, "page_size": 20},
         properties_target="image")
     assert [n["namespace"] for n in items] == ["a"]
+
+
+def test_glances_bookkeeping_is_not_a_custom_property(fake):
+    # What Glance 33 leaves on an image after an import (glance/async_/flows).
+    fake.answer("GET", "/v2/images/i1", body=image(
+        os_distro="cirros", hw_disk_bus="scsi", os_glance_importing_to_stores="",
+        os_glance_failed_import="", os_glance_import_task="t1"))
+    fake.answer("GET", "/v2/images/i1/tasks", body={"tasks": []})
+    assert api.image_get(fake.glance, "i1")["properties"] == {
+        "os_distro": "cirros", "hw_disk_bus": "scsi"}
+
+
+def test_an_accepted_import_shows_its_task_while_the_image_is_uploading(fake):
+    # Glance names the task as it accepts the import, before the image is
+    # "importing" (seen on the stack right after a glance-direct import's 202).
+    fake.answer("GET", "/v2/images/i1", body=image(status="uploading",
+                                                   os_glance_import_task="t1"))
+    fake.answer("GET", "/v2/images/i1/tasks", body={"tasks": [
+        {"id": "t1", "status": "pending", "created_at": "2026-01-01",
+         "updated_at": "2026-01-01"}]})
+    assert api.image_get(fake.glance, "i1")["import"] == {
+        "task_id": "t1", "status": "pending", "message": "", "updated_at": "2026-01-01"}
