@@ -951,6 +951,8 @@ def accessibility_violations(page):
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_A_AA}})
+    # No rule that passed means axe checked nothing: no answer, not a clean page.
+    assert results.response["passes"], f"axe-core checked nothing on {page.url}"
     return [f"{violation['id']}: {violation['help']} at "
             + ", ".join(str(node["target"]) for node in violation["nodes"])
             for violation in results.response["violations"]]

@@ -25,7 +25,13 @@ MIB = 1024 * 1024
 OVER_A_GIB = 1100 * MIB
 
 
-@pytest.fixture(scope="module", params=apache_horizons())
+RELEASES = apache_horizons()
+if not RELEASES:  # would be an empty parametrization: say what it needs
+    pytest.fail("HORIZONS_APACHE names no release to serve under Apache: make test-horizons "
+                "sets it (HORIZONS_APACHE=\"2025.1 2026.2\")", pytrace=False)
+
+
+@pytest.fixture(scope="module", params=RELEASES)
 def apache(request, stack, tmp_path_factory):
     server = ApacheHorizon(stack, tmp_path_factory.mktemp("apache"), mounted=True,
                            webroot="/dashboard/", release=request.param).start()

@@ -2,7 +2,7 @@
 this API's credentials, the Glance endpoint chosen as Horizon's url_for
 chooses it, and the settings a Horizon may leave unset. The user object has
 the attributes openstack_auth's User has; the real one is driven in Chromium
-by tests/test_inside_horizon.py."""
+by tests/browser/test_inside_horizon.py."""
 
 import datetime
 from types import SimpleNamespace
