@@ -227,7 +227,6 @@ class ApiServer:
             try:
                 requests.get(self.url + "/api/glance/version/", timeout=2)
                 return self
-            # Not listening yet, or (a loaded machine) its workers still booting.
             except (requests.ConnectionError, requests.Timeout):
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("API server did not start:\n" + self.log.read_text()[-3000:])
