@@ -376,5 +376,7 @@ def test_an_owner_keystone_will_not_show_is_unknown_not_orphaned(
 def glance_as(stack, token):
     """A direct glanceclient with ``token``: what Glance shows its caller."""
     from glanceclient import Client as GlanceClient
+    from keystoneauth1 import token_endpoint
 
-    return GlanceClient("2", endpoint=stack.glance_url, token=token)
+    return GlanceClient("2", session=ks_session.Session(
+        auth=token_endpoint.Token(stack.glance_url, token)))
