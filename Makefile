@@ -175,11 +175,15 @@ bench: installed horizon-$(NEWEST_HORIZON) system-deps
 	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
 	$(VENV)/bin/python -m bench.panel $(BENCH_PANEL_ARGS)
 	$(VENV)/bin/python -m bench.admin $(BENCH_ADMIN_ARGS)
+	$(VENV)/bin/python -m bench.orphans $(BENCH_ORPHANS_ARGS)
 
 # Only the administrator's side: importing Glance's shipped metadefs (API against
-# glanceclient), and every project's images beside Horizon's Admin > Images.
+# glanceclient), every project's images beside Horizon's Admin > Images, and the
+# orphaned filter over 20,000 images against listing everything by hand
+# (bench/orphans.py; BENCH_ORPHANS_ARGS="--images 2000" for a quick run).
 bench-admin: installed horizon-$(NEWEST_HORIZON) system-deps
 	$(VENV)/bin/python -m bench.admin $(BENCH_ADMIN_ARGS)
+	$(VENV)/bin/python -m bench.orphans $(BENCH_ORPHANS_ARGS)
 
 # Only the panel beside Horizon's Images panel: 20 and 1,000 images, in Chromium.
 bench-panel: installed horizon-$(NEWEST_HORIZON) system-deps

@@ -16,6 +16,8 @@ bench; alone: make bench-admin):
    Images* (`/admin/images/`, its AngularJS table by default), timing navigation to the
    first real row, as bench/panel.py does. Target: at most a third of
    Horizon's time.
+3. **Orphans** (bench/orphans.py, which make bench-admin runs next): the
+   orphaned filter over 20,000 images against listing everything by hand.
 
 Prints both and writes bench-results/admin.json.
 

@@ -9,7 +9,7 @@ from django.utils.http import content_disposition_header
 
 from . import glance as api
 from . import contract, creation, discovery, owners, params, uploads
-from .conf import page_size
+from .conf import page_size, settings
 from .errors import ApiError
 from .rest import ApiView, CreatedResponse, ajax, register
 
@@ -126,18 +126,21 @@ class AdminImages(ApiView):
 
     @ajax("listAllProjectsImages")
     def get(self, request):
-        """A page of every project's images, each with its ``project_name``;
-        ``?orphaned=true``: only those whose owner project Keystone no longer has."""
+        """A page of every project's images, each with its ``project_name`` and
+        ``owner_status``; ``?orphaned=true``: only those whose owner project
+        Keystone says is gone, from a bounded scan that ``scan_marker`` continues."""
         filters, options, orphaned = params.admin_image_listing(request.GET)
         options["page_size"] = page_size(request)
         # Keystone first: a caller who may not list projects is refused before
         # Glance is asked for anything.
-        projects = owners.all_projects(request.credentials, fresh=orphaned)
-        keep = owners.orphan_test(projects) if orphaned else None
-        items, has_more, has_prev = api.image_list(api.Glance(request.credentials), filters,
-                                                   options, keep=keep)
-        return page_body(owners.name_owners(request.credentials, items, projects),
-                         has_more, has_prev)
+        known = owners.Owners(request.credentials, fresh=orphaned)
+        glance = api.Glance(request.credentials)
+        if orphaned:
+            items, has_more, has_prev, resume = api.image_scan(
+                glance, filters, options, known.orphans, settings.ORPHAN_SCAN_IMAGES)
+        else:
+            (items, has_more, has_prev), resume = api.image_list(glance, filters, options), None
+        return {**page_body(known.describe(items), has_more, has_prev), "scan_marker": resume}
 
 
 @register

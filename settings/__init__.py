@@ -215,6 +215,14 @@ METADEFS_CACHE_SECONDS = env_int("METADEFS_CACHE_SECONDS", 60)
 # Seconds an administrator's view of every project's name (the owners in
 # GET /api/glance/admin/images/) is reused per token; ?orphaned=true reads afresh.
 PROJECTS_CACHE_SECONDS = env_int("PROJECTS_CACHE_SECONDS", 60)
+# An owner that list lacks is asked of Keystone by itself: its answer (live,
+# gone, or Keystone will not say) is reused per token for OWNER_CACHE_SECONDS,
+# and one request asks about OWNER_LOOKUPS owners at most.
+OWNER_CACHE_SECONDS = env_int("OWNER_CACHE_SECONDS", 30)
+OWNER_LOOKUPS = env_int("OWNER_LOOKUPS", 100, minimum=1)
+# Images of Glance's catalogue one ?orphaned=true request reads at most; the
+# answer's scan_marker carries on from where it stopped.
+ORPHAN_SCAN_IMAGES = env_int("ORPHAN_SCAN_IMAGES", 5000, minimum=1)
 # Seconds Glance's image schema (which attributes are base, the formats) is
 # reused per Glance endpoint before it is asked for again.
 IMAGE_SCHEMA_CACHE_SECONDS = env_int("IMAGE_SCHEMA_CACHE_SECONDS", 3600, minimum=1)

@@ -11,8 +11,8 @@ and its custom ``properties``. By concern:
 from .client import Glance
 from .images import (
     image_add_location, image_create, image_delete, image_download, image_get, image_get_raw,
-    image_import_from_url, image_list, image_to_dict, image_update, image_update_properties,
-    image_upload, image_action, import_status, upload_url,
+    image_import_from_url, image_list, image_scan, image_to_dict, image_update,
+    image_update_properties, image_upload, image_action, import_status, upload_url,
 )
 from .metadefs import (
     metadefs_association_add, metadefs_association_remove, metadefs_associations,
@@ -34,6 +34,7 @@ __all__ = [
     "Glance", "ImageSchema", "image_action", "image_add_location", "image_create",
     "image_delete", "image_delete_from_store", "image_download", "image_download_range",
     "image_get", "image_get_raw", "image_import", "image_import_from_url", "image_list",
+    "image_scan",
     "image_stage", "image_tasks", "image_to_dict", "image_update", "image_update_properties",
     "image_upload", "import_status", "member_add", "member_delete", "member_list",
     "member_update", "metadefs_association_add", "metadefs_association_remove",

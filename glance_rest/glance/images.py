@@ -6,7 +6,7 @@ import json
 from .. import uploads
 from ..errors import ApiError, GlanceError
 from .client import quote
-from .paging import fetch_all, listing
+from .paging import listing, scan
 from .stores import image_tasks
 
 # Attributes Glance returns that are about where the data lives, shown by the
@@ -19,11 +19,23 @@ GLANCE_RESERVED = "os_glance_"
 JSON_PATCH = "application/openstack-images-v2.1-json-patch"
 
 
-def image_list(glance, filters, options, keep=None):
+def image_list(glance, filters, options):
     """A page of images: ``filters`` and ``options`` as params.image_listing
-    made them; ``keep``, a test for what Glance cannot filter on, makes the
-    page from as many of Glance's pages as it takes."""
+    made them. (items, has_more, has_prev)"""
+    return _listing(glance, filters, options)[:3]
+
+
+def image_scan(glance, filters, options, sieve, most):
+    """A page of the images ``sieve`` keeps (a test Glance cannot apply, see
+    paging.scan), reading at most ``most`` of Glance's images. (items,
+    has_more, has_prev, resume): ``resume``, when the scan stopped short, is
+    the marker to carry on from, and the flag of that direction is set."""
+    return _listing(glance, filters, options, sieve, most)
+
+
+def _listing(glance, filters, options, sieve=None, most=None):
     sort_key = options["sort_key"]
+    stopped = []
 
     def fetch(marker, sort_dir, count):
         params = dict(filters)
@@ -34,7 +46,7 @@ def image_list(glance, filters, options, keep=None):
         if marker:
             params["marker"] = marker
         try:
-            return fetch_all(glance, "/v2/images", "images", params, count, keep)
+            items, resume = scan(glance, "/v2/images", "images", params, count, sieve, most)
         except GlanceError as error:
             # Glance answers 400 to an unknown image marker, 404 to an unknown
             # namespace marker: one answer for both, the marker's item is gone.
@@ -42,10 +54,18 @@ def image_list(glance, filters, options, keep=None):
                 raise ApiError(404, f"marker: no image {marker!r} (deleted, or not visible "
                                     "to you)", field="marker") from None
             raise
+        stopped.append(resume)
+        return items
 
     raw, has_more, has_prev = listing(fetch, **options)
+    resume = stopped[-1] if stopped else None
+    if resume:
+        if options["reversed_order"]:
+            has_prev = True
+        else:
+            has_more = True
     schema = glance.schema()
-    return [image_to_dict(image, schema) for image in raw], has_more, has_prev
+    return [image_to_dict(image, schema) for image in raw], has_more, has_prev, resume
 
 
 def image_to_dict(raw, schema, extended=False):

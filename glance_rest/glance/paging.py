@@ -53,14 +53,38 @@ def listing(fetch, *, marker, sort_dir, paginate, reversed_order, page_size, **_
 def fetch_all(glance, path, key, params, count, keep=None):
     """Follow Glance's ``next`` links until ``count`` items (those ``keep``
     accepts, if given) are collected."""
+    sieve = None if keep is None else (lambda page: ([i for i in page if keep(i)], len(page)))
+    return scan(glance, path, key, params, count, sieve)[0]
+
+
+def scan(glance, path, key, params, count, sieve=None, most=None):
+    """Follow Glance's ``next`` links until ``count`` items are collected, or
+    ``most`` items (if given) have been read.
+
+    ``sieve(page)`` gives (the items of one of Glance's pages to keep, how many
+    of its first items it could decide). Returns (items, resume): ``resume``
+    is the id of the last item read when the scan stopped before the end of
+    the listing and before ``count`` items (None otherwise), to carry on from.
+    """
     items = []
     query = dict(params)
     # With a test Glance cannot apply, Glance's largest pages: few of the
     # items may pass it (an orphaned image among thousands).
-    query["limit"] = GLANCE_MAX_PAGE if keep else min(count, GLANCE_MAX_PAGE)
+    size = GLANCE_MAX_PAGE if sieve else min(count, GLANCE_MAX_PAGE)
+    query["limit"] = size if most is None else max(1, min(size, most))
     url = f"{path}?{urllib.parse.urlencode(query, doseq=True)}"
+    read, last = 0, params.get("marker")
     while url and len(items) < count:
+        if most is not None and read >= most:
+            return items, last
         body = glance.get(url)
-        items.extend(item for item in body.get(key, []) if keep is None or keep(item))
+        page = body.get(key, [])
+        kept, decided = sieve(page) if sieve else (page, len(page))
+        items.extend(kept)
+        read += decided
+        if decided:
+            last = page[decided - 1].get("id")
+        if decided < len(page):
+            return items[:count], (last if len(items) < count else None)
         url = body.get("next")
-    return items[:count]
+    return items[:count], None

@@ -64,11 +64,17 @@ async function openAdminImages(queryText) {
     h("td", {"data-label": "Name"}, h("a", {href: `#/images/${seg(image.id)}`, text: image.name || image.id})),
     ...imageCells(image))));
   $("admin-images-empty").hidden = answer.items.length > 0;
+  $("admin-images-empty").textContent = answer.scan_marker
+    ? `None in this part of the catalogue: the search stopped part-way, ${
+      query.reversed === "true" ? "Previous" : "Next"} carries on.` : "No images.";
   const page = Number(query.page || 1);
   $("admin-page-number").textContent = `Page ${page}`;
+  // A scan that stopped short (orphaned) carries on from where it stopped.
   const turn = (forward) => {
     const items = answer.items;
-    const marker = forward ? items[items.length - 1].id : items[0].id;
+    const onward = forward === (query.reversed !== "true");
+    const marker = (onward && answer.scan_marker) || (!items.length && (answer.scan_marker || query.marker))
+      || (forward ? items[items.length - 1].id : items[0].id);
     location.hash = imagesHash({...query, marker, reversed: forward ? "" : "true",
                                 page: String(forward ? page + 1 : Math.max(page - 1, 1))});
   };
@@ -79,9 +85,13 @@ async function openAdminImages(queryText) {
   offerProjectsAndFormats(query);
 }
 
+// What Keystone told of the owner: a name, gone, or nothing (it would not
+// say: such an image is not an orphan, whatever the list shows).
 function projectText(image) {
   if (image.project_name) return image.project_name;
-  return image.owner ? `${image.owner} (no such project)` : "(none)";
+  if (!image.owner) return "(none)";
+  return image.owner_status === "gone" ? `${image.owner} (no such project)`
+    : `${image.owner} (unknown: Keystone will not say)`;
 }
 
 // The filter's choices, asked for once the rows are shown.

@@ -342,12 +342,12 @@ def test_every_projects_images_with_project_and_orphaned_filters(
     expect(rows.nth(0).locator('td[data-label="Project"]')).to_have_text(doomed["name"])
     expect(rows.nth(1).locator('td[data-label="Project"]')).to_have_text(kept["name"])
 
-    # The project is deleted meanwhile: the orphaned filter finds its image, only it.
+    # The project is deleted meanwhile: the orphaned filter finds its image and
+    # not the other (among this test's own images: others' leftovers do not count).
     stack.delete_project(doomed["id"])
-    filters.get_by_label("Name (exact)").fill("")
     filters.get_by_label("Only images of deleted projects").check()
     filters.get_by_role("button", name="Filter").click()
-    expect(page).to_have_url(re.compile(r"#/admin/images\?orphaned=true$"))
+    expect(page).to_have_url(re.compile(r"#/admin/images\?name=[^&]+&orphaned=true$"))
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-id", doomed_image)
     expect(rows.first.locator('td[data-label="Project"]')).to_have_text(

@@ -1,6 +1,10 @@
-"""glance.page: pages forward and back with Horizon's flags (pure logic)."""
+"""glance.page: pages forward and back with Horizon's flags; paging.scan: a
+bounded read of Glance's pages that says where to carry on (pure logic)."""
+
+import urllib.parse
 
 from glance_rest import glance
+from glance_rest.glance.paging import scan
 
 
 CATALOGUE = list(range(1, 8))  # 7 items, page size 3
@@ -41,3 +45,53 @@ def test_exactly_one_page():
     result = glance.page(fetch_from(items), marker=None, sort_dir="asc", paginate=True,
                          reversed_order=False, page_size=3, limit=100)
     assert result == ([1, 2, 3], False, False)
+
+
+class Pages:
+    """Glance's listing of ``ids`` in pages of ``limit``, with its next links."""
+
+    def __init__(self, ids):
+        self.ids = ids
+        self.asked = []
+
+    def get(self, url):
+        self.asked.append(url)
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+        limit = int(query["limit"][0])
+        start = self.ids.index(query["marker"][0]) + 1 if "marker" in query else 0
+        page = self.ids[start:start + limit]
+        body = {"images": [{"id": i} for i in page]}
+        if len(page) == limit and start + limit < len(self.ids):
+            body["next"] = f"/v2/images?limit={limit}&marker={page[-1]}"
+        return body
+
+
+ODD = (lambda page: ([i for i in page if int(i["id"]) % 2], len(page)))
+IDS = [str(n) for n in range(10)]
+
+
+def ids(items):
+    return [i["id"] for i in items]
+
+
+def test_a_scan_stops_after_its_most_and_says_where():
+    glance = Pages(IDS)
+    items, resume = scan(glance, "/v2/images", "images", {}, 5, ODD, most=4)
+    assert (ids(items), resume, len(glance.asked)) == (["1", "3"], "3", 1)
+    items, resume = scan(glance, "/v2/images", "images", {"marker": resume}, 5, ODD, most=4)
+    assert (ids(items), resume) == (["5", "7"], "7")
+    items, resume = scan(glance, "/v2/images", "images", {"marker": resume}, 5, ODD, most=4)
+    assert (ids(items), resume) == (["9"], None)  # the end: nothing to carry on from
+
+
+def test_a_sieve_that_decides_part_of_a_page_stops_the_scan_there():
+    def first_three(page):
+        kept, decided = ODD(page[:3])
+        return kept, decided
+    items, resume = scan(Pages(IDS), "/v2/images", "images", {}, 5, first_three)
+    assert (ids(items), resume) == (["1"], "2")
+
+
+def test_a_full_page_needs_no_resume():
+    items, resume = scan(Pages(IDS), "/v2/images", "images", {}, 2, ODD, most=100)
+    assert (ids(items), resume) == (["1", "3"], None)
