@@ -38,6 +38,32 @@ def keystone_url(path):
     return settings.OPENSTACK_KEYSTONE_URL.rstrip("/") + path
 
 
+def keystone_failed(message):
+    """502 ``keystone_failed``: Keystone (or what stands in front of it)
+    answered, but not as Keystone answers."""
+    return ApiError(502, message, code="keystone_failed")
+
+
+def keystone_error(exc, refused):
+    """The caller's error for a keystoneauth1 error: the mapped one (errors.py),
+    else a 502 ``keystone_failed`` saying what Keystone ``refused``."""
+    if isinstance(exc, ks_exc.InvalidResponse):
+        return keystone_failed("The identity service's answer is not Keystone's JSON "
+                               "(a proxy's page?).")
+    return from_client_error(exc) or keystone_failed(f"Keystone refused {refused}.")
+
+
+def keystone_json(answer):
+    """A Keystone answer's JSON body; 502 ``keystone_failed`` when it is not
+    JSON (an HTML page from a proxy in front of Keystone), never a 500."""
+    try:
+        return answer.json()
+    except ValueError:
+        content_type = answer.headers.get("Content-Type") or "no content type"
+        raise keystone_failed(f"The identity service answered HTTP {answer.status_code} with "
+                              f"{content_type.split(';')[0]}, not JSON (a proxy's page?).") from None
+
+
 def keystone_session(auth=None):
     """A keystoneauth1 Session on the shared connection pool."""
     return ks_session.Session(auth=auth, session=backend.keystone_http, verify=backend.verify(),
@@ -130,24 +156,39 @@ def login(request, username, password, domain, project=None):
                            user_domain_name=domain, unscoped=True)
     try:
         unscoped_access = unscoped.get_access(sess)
-        projects = sess.get(keystone_url("/auth/projects"), auth=unscoped).json()["projects"]
     except ks_exc.Unauthorized:
         raise ApiError(401, "Invalid username, password or domain.") from None
     except ks_exc.ClientException as exc:
-        raise (from_client_error(exc) or ApiError(502, "Keystone refused the login.")) from None
-    chosen = _choose_project(projects, project)
-    scoped = v3.Token(auth_url=url, token=unscoped_access.auth_token, project_id=chosen["id"])
+        raise keystone_error(exc, "the login") from None
     try:
-        access_info = scoped.get_access(sess)
-    except ks_exc.Unauthorized:
-        raise ApiError(403, "You have no role on that project.") from None
-    except ks_exc.ClientException as exc:
-        raise (from_client_error(exc) or ApiError(502, "Keystone refused the login.")) from None
+        scoped = _scoped(sess, unscoped, unscoped_access, project)
+    finally:
+        # Its work is done: revoked, not left to work until it expires.
+        revoke_token(request, unscoped_access.auth_token)
     # New session id and CSRF token at login, as Django's own login() does.
     request.session.cycle_key()
     rotate_token(request)
     request.session[SESSION_KEY] = scoped.get_auth_state()
-    return Credentials(access_info, via_session=True)
+    return Credentials(scoped.auth_ref, via_session=True)
+
+
+def _scoped(sess, unscoped, unscoped_access, project):
+    """The login's project-scoped token (a keystoneauth1 plugin holding it):
+    ``project`` (id or name), else the first of the user's projects by name."""
+    try:
+        projects = keystone_json(sess.get(keystone_url("/auth/projects"), auth=unscoped))
+    except ks_exc.ClientException as exc:
+        raise keystone_error(exc, "the login") from None
+    chosen = _choose_project(projects["projects"], project)
+    scoped = v3.Token(auth_url=settings.OPENSTACK_KEYSTONE_URL, token=unscoped_access.auth_token,
+                      project_id=chosen["id"])
+    try:
+        scoped.get_access(sess)
+    except ks_exc.Unauthorized:
+        raise ApiError(403, "You have no role on that project.") from None
+    except ks_exc.ClientException as exc:
+        raise keystone_error(exc, "the login") from None
+    return scoped
 
 
 def keystone_get(credentials, path):
@@ -159,8 +200,8 @@ def keystone_get(credentials, path):
     except ks_exc.Unauthorized:
         raise LoginExpired() from None
     except ks_exc.ClientException as exc:
-        raise (from_client_error(exc) or ApiError(502, "Keystone refused the list.")) from None
-    return answer.json()
+        raise keystone_error(exc, "the list") from None
+    return keystone_json(answer)
 
 
 def projects(credentials):
@@ -188,7 +229,7 @@ def switch_project(request, credentials, project):
         raise ApiError(403, f"You have no role on project {project!r}.",
                        field="project") from None
     except ks_exc.ClientException as exc:
-        raise (from_client_error(exc) or ApiError(502, "Keystone refused the switch.")) from None
+        raise keystone_error(exc, "the switch") from None
     old_token = credentials.token
     # A new session id and CSRF token for the new scope, as at login.
     request.session.cycle_key()
@@ -314,12 +355,12 @@ def token_credentials(token):
             resp = keystone_session().get(
                 keystone_url("/auth/tokens"),
                 headers={"X-Auth-Token": token, "X-Subject-Token": token})
-            body = resp.json()
+            body = keystone_json(resp)
             access_info = access.create(resp=resp, body=body, auth_token=token)
         except (ks_exc.Unauthorized, ks_exc.NotFound):
             raise LoginRequired("The X-Auth-Token is invalid, expired or revoked.") from None
         except ks_exc.ClientException as exc:
-            raise (from_client_error(exc) or ApiError(502, "Keystone refused the token.")) from None
+            raise keystone_error(exc, "the token") from None
         if not access_info.project_scoped:
             raise LoginRequired("The X-Auth-Token must be scoped to a project.")
         if not _usable(access_info):

@@ -270,3 +270,28 @@ def test_no_cookie_from_keystone_goes_with_another_users_call(api_settings, db, 
         ("POST", "/v3/auth/tokens"), ("GET", "/v3/auth/projects"), ("POST", "/v3/auth/tokens"),
     ] * 2 + [("GET", "/v3/auth/tokens")] * 2
     assert keystone.cookies() == [None] * 8
+
+
+def test_login_revokes_the_unscoped_token(api_settings, db, stack, monkeypatch):
+    """The password login's unscoped token only finds the user's projects and
+    gets the scoped one: Keystone no longer takes it once the login is done,
+    and the session's token works. Its id is seen by a spy on keystoneauth1's
+    password plugin (the real one, talking to the real Keystone)."""
+    from keystoneauth1.identity import v3
+
+    unscoped = []
+    get_access = v3.Password.get_access
+
+    def spy(plugin, session, **kwargs):
+        access_info = get_access(plugin, session, **kwargs)
+        unscoped.append(access_info.auth_token)
+        return access_info
+    monkeypatch.setattr(v3.Password, "get_access", spy)
+    client = browser()
+    assert login(client, stack).status_code == 200
+    monkeypatch.undo()
+    [token] = unscoped
+    check = requests.get(stack.keystone_url + "/auth/tokens", timeout=10,
+                         headers={"X-Auth-Token": stack.token("admin"), "X-Subject-Token": token})
+    assert check.status_code == 404, check.text
+    assert client.get("/api/glance/images/", **XHR).status_code == 200
