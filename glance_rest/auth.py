@@ -30,6 +30,9 @@ from .errors import ApiError, LoginExpired, LoginRequired, from_client_error
 
 LOG = logging.getLogger(__name__)
 SESSION_KEY = "glance_rest_auth"
+# The login's unscoped token: the root of every token the session is given
+# (Keystone revokes a token's whole chain with it), revoked at logout.
+LOGIN_ROOT_KEY = "glance_rest_login_root"
 # Refuse a token this close to its expiry: it would die mid-request.
 STALE_SECONDS = 30
 
@@ -162,13 +165,16 @@ def login(request, username, password, domain, project=None):
         raise keystone_error(exc, "the login") from None
     try:
         scoped = _scoped(sess, unscoped, unscoped_access, project)
-    finally:
-        # Its work is done: revoked, not left to work until it expires.
+    except Exception:
+        # A login refused after the password: its token is of no use to anyone.
         revoke_token(request, unscoped_access.auth_token)
+        raise
     # New session id and CSRF token at login, as Django's own login() does.
     request.session.cycle_key()
     rotate_token(request)
     request.session[SESSION_KEY] = scoped.get_auth_state()
+    # Not revoked now: Keystone would revoke the scoped token with it.
+    request.session[LOGIN_ROOT_KEY] = unscoped_access.auth_token
     return Credentials(scoped.auth_ref, via_session=True)
 
 
@@ -279,11 +285,17 @@ def _stored_access(request, state):
 
 
 def logout(request):
-    """Revoke the session's token at Keystone, then end the session. Whether
-    the token was revoked; None when the session held none."""
+    """Revoke the session's login at Keystone, then end the session: its
+    unscoped token, and with it every token scoped from it (the session's,
+    and those of projects switched from), else the session's token. Whether
+    the session's token no longer works; None when the session held none."""
     state = request.session.get(SESSION_KEY)
     access_info = _stored_access(request, state) if state else None
-    revoked = None if access_info is None else revoke_token(request, access_info.auth_token)
+    revoked = None
+    if access_info is not None:
+        revoked = revoke_token(request, request.session.get(LOGIN_ROOT_KEY)
+                               or access_info.auth_token)
+        token_cache.drop(_token_key(access_info.auth_token))
     request.session.flush()
     return revoked
 
