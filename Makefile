@@ -91,6 +91,7 @@ horizons:
 	@$(MAKE) --no-print-directory -j2 $(HORIZONS:%=wheel-into-%)
 
 # The embedded Keystone + Glance stack, then the API on 127.0.0.1:$(API_PORT).
+# gunicorn reads ./gunicorn.conf.py: its access log has no query string.
 run: installed
 	@$(VENV)/bin/python manage.py migrate --noinput -v0
 	@$(STACK_VENV)/bin/python -m stack run --api-port $(API_PORT) -- \
@@ -120,8 +121,10 @@ apache-deps:
 # The long suites have a target of their own (CI runs it after make test):
 # schemathesis' contract run (its coverage phase and generated examples,
 # CPU-bound: about two minutes) and the fault injection, which stops and
-# restarts a stack of its own.
-DEEP_TESTS := tests/api/test_openapi.py tests/api/test_faults.py
+# restarts a stack of its own; and API servers of their own: proxies from the
+# environment, one import beside another.
+DEEP_TESTS := tests/api/test_openapi.py tests/api/test_faults.py tests/api/test_proxies.py \
+	tests/api/test_import_fairness.py
 TEST_TIERS ?= tests/unit tests/api tests/browser $(DEEP_TESTS:%=--ignore=%)
 
 test: horizons system-deps

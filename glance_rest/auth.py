@@ -30,12 +30,41 @@ from .errors import ApiError, LoginExpired, LoginRequired, from_client_error
 
 LOG = logging.getLogger(__name__)
 SESSION_KEY = "glance_rest_auth"
+# The login's unscoped token: the root of every token the session is given
+# (Keystone revokes a token's whole chain with it), revoked at logout.
+LOGIN_ROOT_KEY = "glance_rest_login_root"
 # Refuse a token this close to its expiry: it would die mid-request.
 STALE_SECONDS = 30
 
 
 def keystone_url(path):
     return settings.OPENSTACK_KEYSTONE_URL.rstrip("/") + path
+
+
+def keystone_failed(message):
+    """502 ``keystone_failed``: Keystone (or what stands in front of it)
+    answered, but not as Keystone answers."""
+    return ApiError(502, message, code="keystone_failed")
+
+
+def keystone_error(exc, refused):
+    """The caller's error for a keystoneauth1 error: the mapped one (errors.py),
+    else a 502 ``keystone_failed`` saying what Keystone ``refused``."""
+    if isinstance(exc, ks_exc.InvalidResponse):
+        return keystone_failed("The identity service's answer is not Keystone's JSON "
+                               "(a proxy's page?).")
+    return from_client_error(exc) or keystone_failed(f"Keystone refused {refused}.")
+
+
+def keystone_json(answer):
+    """A Keystone answer's JSON body; 502 ``keystone_failed`` when it is not
+    JSON (an HTML page from a proxy in front of Keystone), never a 500."""
+    try:
+        return answer.json()
+    except ValueError:
+        content_type = answer.headers.get("Content-Type") or "no content type"
+        raise keystone_failed(f"The identity service answered HTTP {answer.status_code} with "
+                              f"{content_type.split(';')[0]}, not JSON (a proxy's page?).") from None
 
 
 def keystone_session(auth=None):
@@ -130,24 +159,42 @@ def login(request, username, password, domain, project=None):
                            user_domain_name=domain, unscoped=True)
     try:
         unscoped_access = unscoped.get_access(sess)
-        projects = sess.get(keystone_url("/auth/projects"), auth=unscoped).json()["projects"]
     except ks_exc.Unauthorized:
         raise ApiError(401, "Invalid username, password or domain.") from None
     except ks_exc.ClientException as exc:
-        raise (from_client_error(exc) or ApiError(502, "Keystone refused the login.")) from None
-    chosen = _choose_project(projects, project)
-    scoped = v3.Token(auth_url=url, token=unscoped_access.auth_token, project_id=chosen["id"])
+        raise keystone_error(exc, "the login") from None
     try:
-        access_info = scoped.get_access(sess)
-    except ks_exc.Unauthorized:
-        raise ApiError(403, "You have no role on that project.") from None
-    except ks_exc.ClientException as exc:
-        raise (from_client_error(exc) or ApiError(502, "Keystone refused the login.")) from None
+        scoped = _scoped(sess, unscoped, unscoped_access, project)
+    except Exception:
+        # A login refused after the password: its token is of no use to anyone.
+        revoke_token(request, unscoped_access.auth_token)
+        raise
     # New session id and CSRF token at login, as Django's own login() does.
     request.session.cycle_key()
     rotate_token(request)
     request.session[SESSION_KEY] = scoped.get_auth_state()
-    return Credentials(access_info, via_session=True)
+    # Not revoked now: Keystone would revoke the scoped token with it.
+    request.session[LOGIN_ROOT_KEY] = unscoped_access.auth_token
+    return Credentials(scoped.auth_ref, via_session=True)
+
+
+def _scoped(sess, unscoped, unscoped_access, project):
+    """The login's project-scoped token (a keystoneauth1 plugin holding it):
+    ``project`` (id or name), else the first of the user's projects by name."""
+    try:
+        projects = keystone_json(sess.get(keystone_url("/auth/projects"), auth=unscoped))
+    except ks_exc.ClientException as exc:
+        raise keystone_error(exc, "the login") from None
+    chosen = _choose_project(projects["projects"], project)
+    scoped = v3.Token(auth_url=settings.OPENSTACK_KEYSTONE_URL, token=unscoped_access.auth_token,
+                      project_id=chosen["id"])
+    try:
+        scoped.get_access(sess)
+    except ks_exc.Unauthorized:
+        raise ApiError(403, "You have no role on that project.") from None
+    except ks_exc.ClientException as exc:
+        raise keystone_error(exc, "the login") from None
+    return scoped
 
 
 def keystone_get(credentials, path):
@@ -159,8 +206,8 @@ def keystone_get(credentials, path):
     except ks_exc.Unauthorized:
         raise LoginExpired() from None
     except ks_exc.ClientException as exc:
-        raise (from_client_error(exc) or ApiError(502, "Keystone refused the list.")) from None
-    return answer.json()
+        raise keystone_error(exc, "the list") from None
+    return keystone_json(answer)
 
 
 def projects(credentials):
@@ -188,7 +235,7 @@ def switch_project(request, credentials, project):
         raise ApiError(403, f"You have no role on project {project!r}.",
                        field="project") from None
     except ks_exc.ClientException as exc:
-        raise (from_client_error(exc) or ApiError(502, "Keystone refused the switch.")) from None
+        raise keystone_error(exc, "the switch") from None
     old_token = credentials.token
     # A new session id and CSRF token for the new scope, as at login.
     request.session.cycle_key()
@@ -238,11 +285,17 @@ def _stored_access(request, state):
 
 
 def logout(request):
-    """Revoke the session's token at Keystone, then end the session. Whether
-    the token was revoked; None when the session held none."""
+    """Revoke the session's login at Keystone, then end the session: its
+    unscoped token, and with it every token scoped from it (the session's,
+    and those of projects switched from), else the session's token. Whether
+    the session's token no longer works; None when the session held none."""
     state = request.session.get(SESSION_KEY)
     access_info = _stored_access(request, state) if state else None
-    revoked = None if access_info is None else revoke_token(request, access_info.auth_token)
+    revoked = None
+    if access_info is not None:
+        revoked = revoke_token(request, request.session.get(LOGIN_ROOT_KEY)
+                               or access_info.auth_token)
+        token_cache.drop(_token_key(access_info.auth_token))
     request.session.flush()
     return revoked
 
@@ -314,12 +367,12 @@ def token_credentials(token):
             resp = keystone_session().get(
                 keystone_url("/auth/tokens"),
                 headers={"X-Auth-Token": token, "X-Subject-Token": token})
-            body = resp.json()
+            body = keystone_json(resp)
             access_info = access.create(resp=resp, body=body, auth_token=token)
         except (ks_exc.Unauthorized, ks_exc.NotFound):
             raise LoginRequired("The X-Auth-Token is invalid, expired or revoked.") from None
         except ks_exc.ClientException as exc:
-            raise (from_client_error(exc) or ApiError(502, "Keystone refused the token.")) from None
+            raise keystone_error(exc, "the token") from None
         if not access_info.project_scoped:
             raise LoginRequired("The X-Auth-Token must be scoped to a project.")
         if not _usable(access_info):

@@ -6,7 +6,8 @@ from django.middleware.csrf import get_token
 from . import auth
 from .conf import settings
 from .errors import LoginRequired
-from .rest import ApiView, ajax, caller_credentials, check_browser_request, register
+from .rest import (ApiView, ajax, caller_credentials, check_browser_request, header_token,
+                   register)
 
 
 @register
@@ -50,7 +51,7 @@ class Logout(ApiView):
         not revoke it (it works until it expires), ``null`` when there was no
         token. A browser's session is ended only by the browser's own XHR
         with its CSRF token."""
-        token = request.headers.get("X-Auth-Token")
+        token = header_token(request)
         if token:
             return {"revoked": auth.revoke_token(request, token)}
         if django_settings.SESSION_COOKIE_NAME not in request.COOKIES:

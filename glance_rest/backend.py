@@ -9,8 +9,10 @@ serve every user: they keep connections, never cookies.
 
 import contextlib
 import contextvars
+import functools
 import http.cookiejar
 import threading
+import urllib.parse
 
 import glanceclient
 import requests
@@ -109,11 +111,33 @@ class _NoCookies(http.cookiejar.DefaultCookiePolicy):
         return False
 
 
+@functools.lru_cache(maxsize=64)
+def _environ_proxies(scheme, netloc):
+    """The proxies HTTP_PROXY, HTTPS_PROXY and NO_PROXY give a service's
+    address, as python-requests reads them for Horizon's own clients: read
+    once per address, not on every call (requests scans the environment twice
+    a call, 0.2 to 1 ms here)."""
+    return requests.utils.get_environ_proxies(f"{scheme}://{netloc}/")
+
+
+class _ServiceSession(requests.Session):
+    """A requests session that takes only the proxies from the environment:
+    no .netrc, no REQUESTS_CA_BUNDLE (OPENSTACK_SSL_CACERT says it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.trust_env = False
+
+    def request(self, method, url, *args, **kwargs):
+        if kwargs.get("proxies") is None:
+            parts = urllib.parse.urlsplit(url)
+            kwargs["proxies"] = _environ_proxies(parts.scheme, parts.netloc)
+        return super().request(method, url, *args, **kwargs)
+
+
 def _pooled_session(count_hook):
-    session = requests.Session()
+    session = _ServiceSession()
     session.cookies.set_policy(_NoCookies())
-    # The services are reached directly: no *_PROXY lookups on every call.
-    session.trust_env = False
     session.hooks["response"].append(count_hook)
     # Glance's gunicorn closes idle kept-alive connections: a read, or a DELETE
     # (idempotent, bodiless: a batch of them met this in CI), that meets one

@@ -2,7 +2,7 @@
 registry that puts each view's ``url_regex`` beside the view.
 
 ``ajax`` authenticates the caller, applies the browser checks (XHR header and
-CSRF token) to callers without X-Auth-Token, decodes the JSON body into
+CSRF token) to callers the session authenticates (and at login), decodes the JSON body into
 ``request.DATA``, checks the request against its operation in openapi.json
 (``contract``), calls the view method and turns what it returns into a
 response: a dict or list is 200 JSON, ``None`` is 204, a ready response passes
@@ -51,8 +51,8 @@ def slash_optional(regex):
 def urlpatterns(prefix="", **initkwargs):
     """The registered views whose regex starts with ``^prefix``; ``initkwargs``
     as ``as_view`` takes them (glance_rest.horizon.urls: Horizon's login)."""
-    # CSRF is enforced by ``ajax`` for session callers only: a request with
-    # X-Auth-Token carries no ambient credential to forge.
+    # CSRF is enforced by ``ajax`` for session callers only: a request that
+    # its X-Auth-Token authenticates carries no ambient credential to forge.
     return [re_path(slash_optional(view.url_regex), csrf_exempt(view.as_view(**initkwargs)))
             for view in _registered if view.url_regex.startswith("^" + prefix)]
 
@@ -60,7 +60,7 @@ def urlpatterns(prefix="", **initkwargs):
 class ApiView(View):
     """Base of every API view: JSON for methods it does not serve."""
 
-    # Who a caller without X-Auth-Token is: this app's own login, or the
+    # Who a caller without a token is: this app's own login, or the
     # login of the site it is mounted in (glance_rest.horizon.auth).
     session_login = staticmethod(auth.session_credentials)
 
@@ -125,9 +125,15 @@ def check_browser_request(request):
                                 "cookie's value in X-CSRFToken.")
 
 
+def header_token(request):
+    """The request's X-Auth-Token; None when it has none, or an empty or
+    blank one: that is no credential, and the session's checks apply."""
+    return request.headers.get("X-Auth-Token", "").strip() or None
+
+
 def caller_credentials(request, session_login=auth.session_credentials):
     """The X-Auth-Token's credentials, else the session's; None if neither."""
-    token = request.headers.get("X-Auth-Token")
+    token = header_token(request)
     if token:
         return auth.token_credentials(token)
     return session_login(request)
@@ -163,8 +169,10 @@ def ajax(operation, login_required=True, browser_checks=True, data_required=Fals
     ``operation`` (its operationId in openapi.json) declares for its path,
     query and body, response and error mapping. Each protection is declared
     on its own: ``login_required`` (401 without credentials) and
-    ``browser_checks`` (a caller without X-Auth-Token, i.e. one whose cookies
-    act for it, must be our XHR with the CSRF token)."""
+    ``browser_checks`` (a caller the session authenticates, i.e. one whose
+    cookies act for it, must be our XHR with the CSRF token; so must every
+    caller of a view without ``login_required``, such as the login, whatever
+    headers it sends)."""
     declared = contract.operation(operation)
 
     def decorator(method):
@@ -187,7 +195,9 @@ def ajax(operation, login_required=True, browser_checks=True, data_required=Fals
             try:
                 if login_required:
                     request.credentials = authenticate(request, self.session_login)
-                if browser_checks and "X-Auth-Token" not in request.headers:
+                # By the credential used, never by a header's presence.
+                if browser_checks and (request.credentials is None
+                                       or request.credentials.via_session):
                     check_browser_request(request)
                 declared.check_path(kwargs)
                 declared.check_query(request.GET)

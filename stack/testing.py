@@ -191,6 +191,8 @@ class ApiServer:
         self.workers = workers
         self.tmpdir = self.folder / "tmp"
         self.log = self.folder / "api.log"
+        # gunicorn's access log, in gunicorn.conf.py's format, as make run keeps it.
+        self.access_log = self.folder / "access.log"
         self.env = {
             **os.environ,
             "GLANCE_REST_DEV": "1",
@@ -219,7 +221,8 @@ class ApiServer:
                  "--workers", str(self.workers), "--threads", "8",
                  *no_control_socket(str(APP_BIN / "gunicorn")),
                  "--worker-class", "glance_rest.gunicorn_worker.ThreadWorker",
-                 "--timeout", "300", "glance_rest.wsgi:application"],
+                 "--timeout", "300", "--access-logfile", str(self.access_log),
+                 "glance_rest.wsgi:application"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)
         deadline = time.monotonic() + timeout

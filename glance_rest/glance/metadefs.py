@@ -3,10 +3,11 @@ and their administration (create, update, delete, export; associations,
 properties, objects and tags), each write one Glance call with the caller's
 token: Glance's policy decides."""
 
+import contextvars
 import json
-import threading
 import urllib.parse
 import uuid
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 
 from django.core.cache import cache
@@ -230,23 +231,44 @@ def metadefs_namespaces_import(glance, documents):
     """Import each document as metadefs_namespace_create does, IMPORT_CONCURRENCY
     at a time; one refused does not stop the others. Each document's outcome,
     in order: ``{"namespace", "status"}``, and ``error`` (the API's error)
-    when it was not imported."""
+    when it was not imported.
+
+    A call hands the shared pool at most IMPORT_CONCURRENCY documents at a
+    time, the next as one is done: a large import takes that many of the
+    pool's workers, never all of them, and another call's documents start at
+    once instead of queueing behind its rest."""
     bodies = [namespace_document(document) for document in documents]
-    gate = threading.BoundedSemaphore(IMPORT_CONCURRENCY)
 
     def one(body):
-        with gate:
-            try:
-                glance.post("/v2/metadefs/namespaces", body)
-            except Exception as exc:  # noqa: BLE001 - translated, or raised again
-                error = errors.from_client_error(exc)
-                if error is None:
-                    raise
-                return {"namespace": body["namespace"], "status": error.status,
-                        "error": error.as_dict()["error"]}
+        try:
+            glance.post("/v2/metadefs/namespaces", body)
+        except Exception as exc:  # noqa: BLE001 - translated, or raised again
+            error = errors.from_client_error(exc)
+            if error is None:
+                raise
+            return {"namespace": body["namespace"], "status": error.status,
+                    "error": error.as_dict()["error"]}
         return {"namespace": body["namespace"], "status": 201}
+
+    outcomes = [None] * len(bodies)
+    waiting = iter(enumerate(bodies))
+    running = {}
+
+    def submit_next():
+        following = next(waiting, None)
+        if following is not None:
+            index, body = following
+            # The caller's counters (backend.run_in_context) in the worker.
+            running[_import_pool.submit(contextvars.copy_context().run, one, body)] = index
     try:
-        return backend.run_in_context(_import_pool, one, bodies)
+        for _ in range(IMPORT_CONCURRENCY):
+            submit_next()
+        while running:
+            done, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
+            for future in done:
+                outcomes[running.pop(future)] = future.result()
+                submit_next()
+        return outcomes
     finally:
         # Here, not in the pool's threads (see metadefs_namespace_list).
         for body in bodies:

@@ -272,3 +272,53 @@ def test_no_cookie_from_keystone_goes_with_another_users_call(api_settings, db, 
         ("POST", "/v3/auth/tokens"), ("GET", "/v3/auth/projects"), ("POST", "/v3/auth/tokens"),
     ] * 2 + [("GET", "/v3/auth/tokens")] * 2
     assert keystone.cookies() == [None] * 8
+
+
+
+@pytest.fixture
+def unscoped_tokens(monkeypatch):
+    """The unscoped tokens the logins get from Keystone, in order: a spy on
+    keystoneauth1's password plugin (the real one, talking to the real
+    Keystone), as nothing else shows them."""
+    from keystoneauth1.identity import v3
+
+    tokens = []
+    get_access = v3.Password.get_access
+
+    def spy(plugin, session, **kwargs):
+        access_info = get_access(plugin, session, **kwargs)
+        if access_info.auth_token not in tokens:  # asked again for its headers
+            tokens.append(access_info.auth_token)
+        return access_info
+    monkeypatch.setattr(v3.Password, "get_access", spy)
+    return tokens
+
+
+def keystone_status(stack, token):
+    """Keystone's answer to validating ``token``: 200 valid, 404 revoked."""
+    return requests.get(stack.keystone_url + "/auth/tokens", timeout=10, headers={
+        "X-Auth-Token": stack.token("admin"), "X-Subject-Token": token}).status_code
+
+
+def test_logout_revokes_the_logins_unscoped_token(api_settings, db, stack, unscoped_tokens):
+    """The unscoped token a login starts from is the root of the session's
+    tokens (Keystone revokes the tokens scoped from it with it): it lives
+    while the session does, and logout revokes it, not only the session's
+    token, so nothing of the login works after it."""
+    from glance_rest.auth import SESSION_KEY
+
+    client = browser()
+    assert login(client, stack).status_code == 200
+    [unscoped] = unscoped_tokens
+    scoped = json.loads(client.session[SESSION_KEY])["auth_token"]
+    assert client.get("/api/glance/images/", **XHR).status_code == 200
+    logout = client.post("/api/auth/logout/", **csrf(client))
+    assert logout.status_code == 200 and logout.json() == {"revoked": True}
+    assert (keystone_status(stack, unscoped), keystone_status(stack, scoped)) == (404, 404)
+
+
+def test_a_refused_login_revokes_its_unscoped_token(api_settings, db, stack, unscoped_tokens):
+    answer = login(browser(), stack, project="alt_demo")  # demo has no role there
+    assert answer.status_code == 403
+    [unscoped] = unscoped_tokens
+    assert keystone_status(stack, unscoped) == 404

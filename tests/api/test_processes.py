@@ -224,3 +224,25 @@ def test_secret_key_is_required_in_production():
                             env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
+
+
+def test_no_query_string_in_the_logs(api_server, tokens):
+    """gunicorn's access log (gunicorn.conf.py's format, which make run and
+    make serve use) and the API's request log name the path, never the query
+    string nor the Referer: filters name images, tags and projects."""
+    secret = helpers.unique("secret-filter")
+    answer = requests.get(api_server.url + "/api/glance/images/", params={"name": secret},
+                          headers={"X-Auth-Token": tokens("demo"),
+                                   "Referer": f"{api_server.url}/?name={secret}"}, timeout=30)
+    assert answer.status_code == 200
+    request_id = answer.headers["X-Request-Id"]
+    deadline = time.monotonic() + 10
+    while request_id not in api_server.access_log.read_text():  # written after the answer
+        assert time.monotonic() < deadline, "no access log line for " + request_id
+        time.sleep(0.1)
+    [line] = [line for line in api_server.access_log.read_text().splitlines()
+              if request_id in line]
+    assert '"GET /api/glance/images/ HTTP/1.1" 200' in line
+    assert secret not in api_server.access_log.read_text()
+    assert request_id in api_server.log.read_text()
+    assert secret not in api_server.log.read_text()
