@@ -172,20 +172,11 @@ def test_import_edit_associate_contents_export_reimport_delete(api, glance):
         exported = admin.get(url(name, "export"))
         assert exported.status_code == 200, exported.content
         exported = exported.json()
-        # Written out here, not built by the code under test: every field the
-        # export holds after the steps above, in name order, nothing Glance
-        # sets (owner, created_at, updated_at, self, schema) and no null.
-        assert exported == {
-            "namespace": name, "display_name": "GlanceRest test", "description": "second",
-            "visibility": "public", "protected": False,
-            "resource_type_associations": [{"name": "OS::Glance::Image", "prefix": "gr_"}],
-            "properties": {"speed": {"title": "Speed", "type": "string",
-                                     "enum": ["slow", "fast"], "default": "slow"}},
-            "objects": [{"name": "Limits", "description": "Some limits", "required": ["cap"],
-                         "properties": {"cap": {"title": "Cap", "type": "integer",
-                                                "minimum": 0}}}],
-            "tags": [{"name": "gr-one"}, {"name": "gr-two"}],
-        }
+        # Every field, against the document this test wrote out (document(),
+        # not the code under test) with the one change the steps above left:
+        # lists in name order, nothing Glance sets (owner, created_at,
+        # updated_at, self, schema) and no null.
+        assert exported == document(name, description="second")
         again = post_json(admin, NAMESPACES, {**exported, "namespace": copy_name})
         assert again.status_code == 201, again.content
         original, copy = in_glance(glance, name), in_glance(glance, copy_name)
