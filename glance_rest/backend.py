@@ -11,6 +11,7 @@ import contextlib
 import contextvars
 import functools
 import http.cookiejar
+import io
 import threading
 import urllib.parse
 
@@ -18,7 +19,7 @@ import glanceclient
 import requests
 from keystoneauth1 import session as ks_session
 from keystoneauth1 import token_endpoint
-from urllib3.exceptions import ReadTimeoutError
+from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from .conf import settings
@@ -59,12 +60,37 @@ def _count_keystone(response, *args, **kwargs):
 
 def _on_glance_response(response, *args, **kwargs):
     """Count the call; raise GlanceError for an error answer, before
-    glanceclient turns it into an exception without its status."""
+    glanceclient turns it into an exception without its status. A resent
+    DELETE that finds nothing was done by its first attempt: 204."""
     tally = calls.get()
     if tally is not None:
         tally.count_glance(response.headers.get("x-openstack-request-id"))
+    if response.status_code == 404 and _resent_after_it_may_have_arrived(response):
+        return _deleted(response)
     if response.status_code >= 400:
         raise GlanceError.from_response(response)
+
+
+def _resent_after_it_may_have_arrived(response):
+    """A DELETE sent again (_pooled_session) after an attempt whose connection
+    was dropped once the request was on its way: Glance may have done it and
+    its answer been lost with the connection. (A connection that could not be
+    opened carried nothing.)"""
+    retries = getattr(response.raw, "retries", None)
+    return response.request.method == "DELETE" and retries is not None and any(
+        attempt.error is not None and not isinstance(attempt.error, ConnectTimeoutError)
+        for attempt in retries.history)
+
+
+def _deleted(response):
+    """The answer the lost first attempt had: 204, no body."""
+    response.close()
+    done = requests.Response()
+    done.status_code, done.reason, done.raw = 204, "No Content", io.BytesIO()
+    done.request, done.url = response.request, response.url
+    done.headers.update({key: value for key, value in response.headers.items()
+                         if key.lower() == "x-openstack-request-id"})
+    return done
 
 
 @contextlib.contextmanager
@@ -142,7 +168,9 @@ def _pooled_session(count_hook):
     # Glance's gunicorn closes idle kept-alive connections: a read, or a DELETE
     # (idempotent, bodiless: a batch of them met this in CI), that meets one
     # just closed is sent once more; a change with a body never is (it may have
-    # arrived, and a streamed body cannot be sent again).
+    # arrived, and a streamed body cannot be sent again). A DELETE's first
+    # attempt may have arrived too: its resend's 404 is the first one's 204
+    # (_on_glance_response).
     retry = _ResendOnDroppedConnection(
         total=1, connect=1, read=1, status=0, other=0, redirect=0,
         allowed_methods=frozenset({"GET", "HEAD", "DELETE"}), raise_on_status=False)

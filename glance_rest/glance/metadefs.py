@@ -4,7 +4,10 @@ properties, objects and tags), each write one Glance call with the caller's
 token: Glance's policy decides."""
 
 import contextvars
+import hashlib
 import json
+import logging
+import threading
 import urllib.parse
 import uuid
 from concurrent import futures
@@ -18,6 +21,7 @@ from ..conf import settings
 from .client import quote
 from .paging import fetch_all, listing
 
+LOG = logging.getLogger(__name__)
 _namespace_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="metadefs")
 
 
@@ -40,20 +44,24 @@ def metadefs_namespace_list(glance, filters, options, resource_type=None,
     query = _resource_type_query(resource_type)
     endpoint = glance.endpoint
 
-    # The listing (made with the caller's token) decides what the caller may
-    # see; a body cached for exactly that summary is then safe to reuse, and
-    # any change the summary shows (updated_at, description, associations...)
-    # is a new key. A change to a property, object, tag or association leaves
-    # Glance's summary as it was: the namespace's generation, renewed by every
-    # write through this API (on any instance sharing the cache), is part of
-    # the key too.
+    # The listing (made with the caller's token) decides which namespaces the
+    # caller sees, but not whether it may read their contents: Glance's policy
+    # may refuse a role a namespace's objects, properties or tags (its GET is
+    # then a 403). A body is reused only for the caller it was fetched for, as
+    # Glance's policy knows the caller (policy_caller), and for exactly the
+    # summary the listing shows: any change it shows (updated_at, description,
+    # associations...) is a new key. A change to a property, object, tag or
+    # association leaves Glance's summary as it was: the namespace's
+    # generation, renewed by every write through this API (on any instance
+    # sharing the cache), is part of the key too.
     # The cache is read and written in this thread only: Django's cache objects
     # are per context, which the worker threads share, and a memcached client
     # (pymemcache, Horizon's usual CACHES) is not safe across threads.
     caching = bool(settings.METADEFS_CACHE_SECONDS)
     generations = (namespace_generations(endpoint, [s["namespace"] for s in summaries])
                    if caching else {})
-    keys = [namespace_body_key(endpoint, resource_type, summary,
+    caller = policy_caller(glance)
+    keys = [namespace_body_key(endpoint, caller, resource_type, summary,
                                generations.get(summary["namespace"], ""))
             for summary in summaries]
     cached = cache.get_many(keys) if caching else {}
@@ -72,11 +80,23 @@ def metadefs_namespace_list(glance, filters, options, resource_type=None,
     return [cached[key] if key in cached else fetched[key] for key in keys], has_more, has_prev
 
 
-def namespace_body_key(endpoint, resource_type, summary, generation):
-    """The cache key of a full namespace body: what the listing showed of it,
-    and its generation."""
-    return cache_key("namespace", endpoint, resource_type or "",
+def namespace_body_key(endpoint, caller, resource_type, summary, generation):
+    """The cache key of a full namespace body: whom it was fetched for, what
+    the listing showed of it, and its generation."""
+    return cache_key("namespace", endpoint, caller, resource_type or "",
                      json.dumps(summary, sort_keys=True), generation)
+
+
+def policy_caller(glance):
+    """The caller as Glance's policy sees it (oslo.policy's credentials of a
+    project-scoped token: user, project, their domains, roles): two calls
+    that differ in none of these are allowed the same by any policy."""
+    credentials = glance.credentials
+    if credentials is None:  # Glance.at: a bare token
+        return hashlib.sha256(glance.session.get_token().encode()).hexdigest()
+    a = credentials.access
+    return json.dumps([a.user_id, a.user_domain_id, a.project_id, a.project_domain_id,
+                       sorted(a.role_names or ()), a.is_admin_project])
 
 
 # --- generations: what makes a cached body older than a write ----------------------
@@ -110,8 +130,18 @@ def namespace_generations(endpoint, names):
 
 def renew_generation(endpoint, namespace):
     """After a write: no body cached before it is served again, here or by
-    another instance sharing the cache."""
-    cache.set(_generation_key(endpoint, namespace), uuid.uuid4().hex, GENERATION_SECONDS)
+    another instance sharing the cache.
+
+    The write is done whatever the cache says: a cache that cannot be
+    reached (Redis down) is logged, and the bodies cached before the write
+    expire within METADEFS_CACHE_SECONDS as every cached body does."""
+    try:
+        cache.set(_generation_key(endpoint, namespace), uuid.uuid4().hex, GENERATION_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - any cache backend's failure
+        # Its class only: nothing of the cache's address or credentials.
+        LOG.warning("Metadefs cache: the generation of namespace %r was not renewed (%s); "
+                    "bodies cached before this write are served for up to %s s",
+                    namespace, type(exc).__name__, settings.METADEFS_CACHE_SECONDS)
 
 
 def _properties_target_filter(target, resource_types):
@@ -166,7 +196,8 @@ def _path(namespace, *parts):
 def _write(glance, namespace, call, *args):
     """One write to Glance; the namespace's generation is renewed whatever the
     outcome (a write that timed out or failed half-way may still have changed
-    it), so no cached body from before is served again."""
+    it), so no cached body from before is served again. The renewal never
+    changes the write's answer (renew_generation)."""
     try:
         return call(*args)
     finally:

@@ -1,5 +1,7 @@
 """Failing backends: Glance or Keystone down, Glance hanging. The API answers
-503/504 JSON within its timeout, recovers by itself, and loses nothing.
+503/504 JSON within its timeout, recovers by itself, and loses nothing. A
+write Glance did is answered as done when the cache goes down meanwhile, or
+when the connection drops before Glance's answer arrives.
 
 A stack of its own, since these tests stop and restart its servers; the last
 one restarts the whole stack on its data (a second cold start is not needed
@@ -11,19 +13,24 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
+import uuid
 
 import pytest
 import requests
+from glanceclient import exc as glance_exc
 from keystoneauth1 import exceptions as ks_exc
 
 from tests import tally
-from tests.helpers import browser_login
+from tests.api.test_processes import redis_server  # noqa: F401 - the fixture
+from tests.helpers import browser_login, in_glance, remove_from_glance
 from stack.runner import stop_process
 from stack.testing import ApiServer, StackProcess
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 TIMEOUT = 3  # the API's OPENSTACK_TIMEOUT here
+METADEFS = "/api/glance/metadefs/namespaces/"
 
 
 @pytest.fixture(scope="module")
@@ -190,6 +197,150 @@ def test_keystone_down_then_back(faulty):
                 ) from exc
             time.sleep(0.5)
     wait_until_ok(server, fresh)
+
+
+def test_a_metadefs_write_glance_did_stands_when_the_cache_goes_down(faulty, tmp_path,
+                                                                     redis_server):  # noqa: F811
+    """The cache (Redis, shared by the API's processes) goes down while Glance
+    does a metadefs write: the write is answered as done, Glance holds it, and
+    the cache generation it could not renew is logged, without the token."""
+    import redis
+
+    stack, _, _ = faulty
+    server = ApiServer(stack, tmp_path / "api", workers=1,
+                       extra_env={"REDIS_URL": redis_server}).start()
+    token, admin = stack.token("admin"), stack.glance("admin")
+    name = f"GlanceRest::Faults::{uuid.uuid4().hex[:8]}"
+    group = stack.info["pids"]["glance"]
+    try:
+        assert _unread_bytes_at(stack.glance_port) == 0
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            os.killpg(group, signal.SIGSTOP)
+            try:
+                writing = pool.submit(requests.post, server.url + METADEFS, timeout=60,
+                                      json={"namespace": name, "tags": [{"name": "kept"}]},
+                                      headers={"X-Auth-Token": token})
+                # The write has passed the cache (its token validated and kept
+                # there) and waits for the frozen Glance: the cache goes down.
+                wait_for(lambda: _unread_bytes_at(stack.glance_port) > 0,
+                         "the API's write reaches the frozen Glance", 30)
+                cache = redis.Redis.from_url(redis_server)
+                port = cache.connection_pool.connection_kwargs["port"]
+                tally.counts["faults injected"] += 1
+                cache.shutdown(nosave=True)
+                wait_for(lambda: not _port_open(port), "Redis stops listening", 10)
+            finally:
+                os.killpg(group, signal.SIGCONT)
+            answer = writing.result()
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["namespace"] == name
+        assert [t["name"] for t in in_glance(admin, name)["tags"]] == ["kept"]
+        log = server.log.read_text()
+        assert f"the generation of namespace '{name}' was not renewed" in log, log[-3000:]
+        assert token not in log
+    finally:
+        server.stop()
+        remove_from_glance(admin, name)
+
+
+class _DropsTheFirstDeletesAnswer:
+    """A loopback proxy to Glance that passes every request and answer on,
+    except the answer to the first DELETE: it closes the client's connection
+    instead, once Glance has answered (and so has deleted). Counts DELETEs."""
+
+    def __init__(self, glance_port):
+        self.glance_port = glance_port
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen()
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.deletes = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._requests, args=(client,), daemon=True).start()
+
+    def _requests(self, client):
+        glance = socket.create_connection(("127.0.0.1", self.glance_port))
+        drop = threading.Event()
+        threading.Thread(target=self._answers, args=(glance, client, drop), daemon=True).start()
+        try:
+            while data := client.recv(65536):
+                if data.startswith(b"DELETE "):
+                    self.deletes += 1
+                    if self.deletes == 1:
+                        drop.set()
+                glance.sendall(data)
+        except OSError:
+            pass
+        finally:
+            _close(client, glance)
+
+    def _answers(self, glance, client, drop):
+        try:
+            while data := glance.recv(65536):
+                if drop.is_set():
+                    break  # Glance has answered: the answer is lost with the connection
+                client.sendall(data)
+        except OSError:
+            pass
+        finally:
+            _close(client, glance)
+
+    def close(self):
+        self.listener.close()
+
+
+def _close(*sockets):
+    for each in sockets:
+        try:
+            each.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        each.close()
+
+
+def test_a_delete_whose_answer_was_lost_is_done(faulty, tmp_path):
+    """The connection to Glance drops after Glance has deleted the image and
+    before its answer arrives: the API sends the DELETE again, Glance answers
+    404, and the API tells the caller what happened: 204, the image is gone."""
+    stack, _, _ = faulty
+    proxy = _DropsTheFirstDeletesAnswer(stack.glance_port)
+    admin, keystone = stack.session("admin"), stack.keystone_url
+    # A region of its own whose Glance is the proxy: the API's catalog points there.
+    region = f"Faults-{uuid.uuid4().hex[:8]}"
+    service = admin.get(f"{keystone}/services", params={"type": "image"}).json()["services"][0]
+    admin.post(f"{keystone}/regions", json={"region": {"id": region}})
+    endpoint = admin.post(f"{keystone}/endpoints", json={"endpoint": {
+        "service_id": service["id"], "interface": "public", "region_id": region,
+        "url": proxy.url}}).json()["endpoint"]
+    server = ApiServer(stack, tmp_path / "api", workers=1,
+                       extra_env={"OPENSTACK_REGION": region}).start()
+    glance = stack.glance("demo")
+    image = glance.images.create(name="deleted once", disk_format="raw",
+                                 container_format="bare")
+    try:
+        tally.counts["faults injected"] += 1
+        answer = requests.delete(f"{server.url}/api/glance/images/{image.id}/", timeout=60,
+                                 headers={"X-Auth-Token": stack.token("demo")})
+        assert answer.status_code == 204, answer.text
+        assert proxy.deletes == 2  # the first (done, its answer dropped), and its resend
+        with pytest.raises(glance_exc.HTTPNotFound):
+            glance.images.get(image.id)
+    finally:
+        server.stop()
+        proxy.close()
+        admin.delete(f"{keystone}/endpoints/{endpoint['id']}", raise_exc=False)
+        admin.delete(f"{keystone}/regions/{region}", raise_exc=False)
+        try:
+            glance.images.delete(image.id)
+        except glance_exc.HTTPNotFound:
+            pass
 
 
 def test_images_survive_a_restart(faulty):

@@ -10,10 +10,12 @@ class _ClosesReusedConnections:
     closes the connection when a second one arrives on it, as a server whose
     keep-alive timeout ends just as the client reuses the connection."""
 
-    def __init__(self):
+    def __init__(self, delete_status=200):
         import socket
         import threading
 
+        # What a DELETE is answered (404: it was done by the one before).
+        self.delete_status = delete_status
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen()
@@ -40,9 +42,12 @@ class _ClosesReusedConnections:
                     return
                 data += chunk
             body = b'{"ok": true}'
+            status = b"200 OK"
+            if data.startswith(b"DELETE ") and self.delete_status == 404:
+                status, body = b"404 Not Found", b'{"message": "No image found"}'
             self.answered += 1  # before the answer: the client checks it after
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                         b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            conn.sendall(b"HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (status, len(body), body))
             conn.recv(65536)  # the next request on this connection: closed unanswered
 
     def close(self):
@@ -68,6 +73,29 @@ def test_a_read_or_delete_is_sent_again_when_glance_drops_a_reused_connection():
         with pytest.raises(g.CommunicationError) as raised:
             glance.patch("/v2/images/x", "[]", "application/json")
         assert from_client_error(raised.value).status == 503
+    finally:
+        server.close()
+
+
+def test_a_delete_resent_after_a_dropped_connection_that_finds_nothing_is_done():
+    """The first attempt reached Glance (which deleted) and lost its answer
+    with the connection: the resend's 404 is that first attempt's 204. A
+    DELETE that was not resent keeps its 404."""
+    from glance_rest.errors import GlanceError
+    from glance_rest.glance import Glance
+
+    server = _ClosesReusedConnections(delete_status=404)
+    try:
+        glance = Glance.at(f"http://127.0.0.1:{server.port}", "token")
+        assert glance.get("/v2/images") == {"ok": True}
+        # Sent on the kept-alive connection, which the server closes after
+        # reading it; sent again on a new one, answered 404.
+        glance.delete("/v2/images/x")
+        assert server.answered == 2
+        # A new connection's first request: its 404 stands.
+        with pytest.raises(GlanceError) as raised:
+            glance.delete("/v2/images/y")
+        assert raised.value.status == 404
     finally:
         server.close()
 

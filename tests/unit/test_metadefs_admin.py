@@ -2,6 +2,8 @@
 documents import takes and export gives, the requests each write makes, and
 the namespaces cache's generations (no stack)."""
 
+import logging
+
 import pytest
 from django.core.cache import cache
 
@@ -192,10 +194,57 @@ def test_a_lost_generation_is_never_one_a_body_was_cached_under():
 
 def test_the_body_key_changes_with_the_generation_only_when_the_summary_does_not():
     summary = {"namespace": "a", "updated_at": "t"}
-    key = metadefs.namespace_body_key("http://g", None, summary, "g1")
-    assert key == metadefs.namespace_body_key("http://g", None, dict(summary), "g1")
-    assert key != metadefs.namespace_body_key("http://g", None, summary, "g2")
-    assert key != metadefs.namespace_body_key("http://g", "OS::Glance::Image", summary, "g1")
+    key = metadefs.namespace_body_key("http://g", "c1", None, summary, "g1")
+    assert key == metadefs.namespace_body_key("http://g", "c1", None, dict(summary), "g1")
+    assert key != metadefs.namespace_body_key("http://g", "c1", None, summary, "g2")
+    assert key != metadefs.namespace_body_key("http://g", "c1", "OS::Glance::Image", summary,
+                                              "g1")
+    # Another caller, as Glance's policy tells callers apart: another key.
+    assert key != metadefs.namespace_body_key("http://g", "c2", None, summary, "g1")
+
+
+def test_a_body_fetched_for_one_caller_is_not_served_to_another(fake):
+    """Glance's policy may refuse the second caller the namespace's contents:
+    its listing fetches the body with its own token, and gets Glance's answer."""
+    summary = {"namespace": "n1", "updated_at": "2026-01-01T00:00:00Z"}
+    for _ in range(2):
+        fake.answer("GET", "/v2/metadefs/namespaces", body={"namespaces": [summary]})
+    fake.answer("GET", "/v2/metadefs/namespaces/n1",
+                body={**summary, "tags": [{"name": "secret"}]})
+    fake.answer("GET", "/v2/metadefs/namespaces/n1",
+                *fake_glance.glance_error(403, "You are not authorized to get_metadef_tags"))
+    assert _list(fake.glance)[0]["tags"] == [{"name": "secret"}]
+    other = api.Glance.at(fake.glance.endpoint, "another-callers-token")
+    with pytest.raises(GlanceError) as raised:
+        _list(other)
+    assert raised.value.status == 403
+    assert [call for call in fake.calls("GET") if call[1].startswith(
+        "/v2/metadefs/namespaces/n1")] == [("GET", "/v2/metadefs/namespaces/n1")] * 2
+
+
+class _Unreachable:
+    """Django's cache with its server gone (Redis down): every call fails."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise ConnectionError("Error 111 connecting to redis://:s3cret@cache:6379")
+        return fail
+
+
+def test_a_write_glance_did_stands_when_the_cache_is_down(fake, monkeypatch, caplog):
+    """The generation's renewal fails: logged (no cache address or secret),
+    the write's own answer returned."""
+    fake.answer("POST", "/v2/metadefs/namespaces/n1/properties", status=201,
+                body={"name": "p1", "title": "P", "type": "string"})
+    monkeypatch.setattr(metadefs, "cache", _Unreachable())
+    with caplog.at_level(logging.WARNING, logger="glance_rest.glance.metadefs"):
+        created = api.metadefs_property_create(fake.glance, "n1", {
+            "name": "p1", "title": "P", "type": "string"})
+    assert created == {"name": "p1", "title": "P", "type": "string"}
+    [record] = [r for r in caplog.records if r.name == "glance_rest.glance.metadefs"]
+    message = record.getMessage()
+    assert "'n1'" in message and "not renewed" in message and "ConnectionError" in message
+    assert "s3cret" not in message and "6379" not in message
 
 
 def _list(glance):
