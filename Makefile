@@ -179,8 +179,10 @@ deb: deb-deps
 		dpkg-buildpackage -us -uc -b
 	lintian --fail-on error build/deb/*.changes
 
-# The package's checks (tests/distros/test_deb.py): builds it, reads it back.
-test-deb: $(VENV)/.installed
+# The package's checks (tests/distros/test_deb.py): builds it (make deb), reads
+# it back, and loads its settings snippet in the Horizons of Debian 13 (2025.1)
+# and forky (2026.2) from PyPI.
+test-deb: $(VENV)/.installed .venv-horizon-2025.1/.installed .venv-horizon-2026.2/.installed
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) $(if $(PYTEST_ARGS),,tests/distros/test_deb.py)
 
 # The fast tier alone: pure logic, no stack, no browser (seconds).
