@@ -11,7 +11,7 @@ export GLANCE_REST_DEV ?= 1
 .PRECIOUS: .venv-horizon-%/.installed build/horizon-%/static.stamp
 .PHONY: run serve test test-unit bench bench-horizon bench-data venvs installed horizons wheel \
 	test-horizons test-floors test-deep apache-deps clean-stack system-deps screenshots bench-panel \
-	bench-admin deb deb-deps test-deb
+	bench-admin deb deb-deps test-deb test-distro-tiers
 
 venvs: $(VENV)/.installed $(STACK_VENV)/.installed
 
@@ -184,6 +184,14 @@ deb: deb-deps
 # and forky (2026.2) from PyPI.
 test-deb: $(VENV)/.installed .venv-horizon-2025.1/.installed .venv-horizon-2026.2/.installed
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) $(if $(PYTEST_ARGS),,tests/distros/test_deb.py)
+
+# The unit and API tiers on Debian 13's Python 3.13 and forky's 3.14, each on
+# that distribution's own packages: pytest and the API it serves in a chroot of
+# the suite (stack/distros.py, kept as build/distros/SUITE.tar), the stack on
+# the host's loopback (stack/distro_tiers.py). As root (chroot, mount).
+DISTRO_SUITES ?= trixie forky
+test-distro-tiers: $(VENV)/.installed $(STACK_VENV)/.installed
+	$(VENV)/bin/python -m stack.distro_tiers $(DISTRO_SUITES) $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS))
 
 # The fast tier alone: pure logic, no stack, no browser (seconds).
 test-unit: installed

@@ -56,6 +56,26 @@ class StackProcess:
         # Accounts made by add_member: user -> (password, project).
         self.extra_accounts = {}
 
+    # What tests run elsewhere need of a running stack (describe, attach).
+    PORTS = ("keystone_port", "glance_port", "import_port", "plain_glance_port",
+             "direct_api_port", "horizon_port")
+
+    def describe(self):
+        """The running stack as JSON-able data, for ``attach``."""
+        return {"data_dir": str(self.data_dir), "info": self.info,
+                **{name: getattr(self, name) for name in self.PORTS}}
+
+    @classmethod
+    def attach(cls, description):
+        """A stack started by someone else (``describe``): the tests use it
+        and neither start nor stop it. make test-distro-tiers starts one on
+        the host for tests run in a Debian chroot (GLANCE_REST_TEST_STACK)."""
+        stack = cls(description["data_dir"])
+        for name in cls.PORTS:
+            setattr(stack, name, description[name])
+        stack.info = description["info"]
+        return stack
+
     @property
     def keystone_url(self):
         return f"http://127.0.0.1:{self.keystone_port}/v3"
@@ -227,7 +247,9 @@ class ApiServer:
             try:
                 requests.get(self.url + "/api/glance/version/", timeout=2)
                 return self
-            except requests.ConnectionError:
+            # A worker's first answer (Django loading) can take more than 2 s
+            # on a loaded machine: not an error yet either.
+            except (requests.ConnectionError, requests.Timeout):
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("API server did not start:\n" + self.log.read_text()[-3000:])
                 time.sleep(0.2)
