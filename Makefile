@@ -11,7 +11,7 @@ export GLANCE_REST_DEV ?= 1
 .PRECIOUS: .venv-horizon-%/.installed build/horizon-%/static.stamp
 .PHONY: run serve test test-unit bench bench-horizon bench-data venvs installed horizons wheel \
 	test-horizons test-floors test-deep apache-deps clean-stack system-deps screenshots bench-panel \
-	bench-admin
+	bench-admin deb deb-deps test-deb test-distro-tiers
 
 venvs: $(VENV)/.installed $(STACK_VENV)/.installed
 
@@ -160,6 +160,41 @@ test-floors: installed $(FLOORS_VENV)/.installed system-deps
 	APP_VENV_BIN=$(CURDIR)/$(FLOORS_VENV)/bin $(FLOORS_VENV)/bin/python -m pytest $(PYTEST_ARGS) \
 		$(if $(PYTEST_ARGS),,tests/unit tests/api --ignore tests/api/test_install.py \
 		--ignore tests/api/test_horizon_install.py)
+
+# Debian's packaging tools, from apt (the host is Debian 12; the package is
+# built for Debian 13 and later: debian/control).
+DEB_TOOLS := debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools lintian
+deb-deps:
+	@test "$$(dpkg-query -W -f='$${db:Status-Abbrev}\n' $(DEB_TOOLS) 2>/dev/null | grep -c '^ii')" = \
+		$(words $(DEB_TOOLS)) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq -o DPkg::Lock::Timeout=300 $(DEB_TOOLS) >/dev/null; }
+
+# python3-glance-rest_VERSION_all.deb (debian/; docs/horizon.md) in build/deb/,
+# built from a copy of the checkout's files (tracked and new, not ignored) so
+# that nothing of the build lands in the checkout.
+deb: deb-deps
+	rm -rf build/deb
+	mkdir -p build/deb/src
+	git ls-files -z -c -o --exclude-standard -- debian glance_rest setup.cfg pyproject.toml README.md \
+		docs/horizon.md | xargs -0 cp --parents -t build/deb/src
+	# Debian's own Python and tools only (not a pyenv's or a virtualenv's first on PATH).
+	cd build/deb/src && env -u PYTHONPATH -u VIRTUAL_ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		dpkg-buildpackage -us -uc -b
+	lintian --fail-on error build/deb/*.changes
+
+# The package's checks (tests/distros/test_deb.py): builds it (make deb), reads
+# it back, and loads its settings snippet in the Horizons of Debian 13 (2025.1)
+# and forky (2026.2) from PyPI.
+test-deb: $(VENV)/.installed .venv-horizon-2025.1/.installed .venv-horizon-2026.2/.installed
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) $(if $(PYTEST_ARGS),,tests/distros/test_deb.py)
+
+# The unit and API tiers on Debian 13's Python 3.13 and forky's 3.14, each on
+# that distribution's own packages: pytest and the API it serves in a chroot of
+# the suite (stack/distros.py, kept as build/distros/SUITE.tar), the stack on
+# the host's loopback (stack/distro_tiers.py). As root (chroot, mount).
+DISTRO_SUITES ?= trixie forky
+test-distro-tiers: $(VENV)/.installed $(STACK_VENV)/.installed
+	$(VENV)/bin/python -m stack.distro_tiers $(DISTRO_SUITES) $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS))
 
 # The fast tier alone: pure logic, no stack, no browser (seconds).
 test-unit: installed

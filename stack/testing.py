@@ -56,6 +56,26 @@ class StackProcess:
         # Accounts made by add_member: user -> (password, project).
         self.extra_accounts = {}
 
+    # What tests run elsewhere need of a running stack (describe, attach).
+    PORTS = ("keystone_port", "glance_port", "import_port", "plain_glance_port",
+             "direct_api_port", "horizon_port")
+
+    def describe(self):
+        """The running stack as JSON-able data, for ``attach``."""
+        return {"data_dir": str(self.data_dir), "info": self.info,
+                **{name: getattr(self, name) for name in self.PORTS}}
+
+    @classmethod
+    def attach(cls, description):
+        """A stack started by someone else (``describe``): the tests use it
+        and neither start nor stop it. make test-distro-tiers starts one on
+        the host for tests run in a Debian chroot (GLANCE_REST_TEST_STACK)."""
+        stack = cls(description["data_dir"])
+        for name in cls.PORTS:
+            setattr(stack, name, description[name])
+        stack.info = description["info"]
+        return stack
+
     @property
     def keystone_url(self):
         return f"http://127.0.0.1:{self.keystone_port}/v3"

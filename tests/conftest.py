@@ -3,6 +3,10 @@ one isolated embedded stack per run, started when a test first asks for it,
 its users' tokens, and the API under gunicorn pointed at it. The unit tier
 (tests/unit) never asks for them."""
 
+import json
+import os
+from pathlib import Path
+
 import pytest
 
 from stack.testing import StackProcess
@@ -10,6 +14,11 @@ from stack.testing import StackProcess
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
+    described = os.environ.get("GLANCE_REST_TEST_STACK")
+    if described:
+        # A stack its runner started and will stop (make test-distro-tiers).
+        yield StackProcess.attach(json.loads(Path(described).read_text()))
+        return
     running = StackProcess(tmp_path_factory.mktemp("stack") / "data", plain_glance=True).start()
     yield running
     running.stop()

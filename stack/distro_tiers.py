@@ -1,0 +1,122 @@
+"""The unit and API tiers on a Debian suite's own Python and packages (make
+test-distro-tiers): pytest runs in a chroot of the suite (stack.distros) on
+Debian's python3 and python3-* packages, and the API it serves for the
+tests (ApiServer: APP_VENV_BIN=/usr/bin) is Debian's gunicorn on that Python.
+Nothing comes from PyPI there. The stack (Keystone, Glance) runs on the host
+from .venv-stack, as in every other tier, on the loopback the chroot shares,
+and is handed to the tests as a JSON description (GLANCE_REST_TEST_STACK).
+
+The checkout's files are copied into the chroot (not bind-mounted: the
+chroot is removed with ``rm -rf --one-file-system``, which a bind mount of
+the same file system would not stop). The stack keeps its data under the
+chroot, so that the paths it hands out (its PostgreSQL socket, secrets) are
+reachable from inside.
+
+python -m stack.distro_tiers trixie forky [-- PYTEST_ARGS]
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from stack import distros
+from stack.testing import ROOT, STACK_PYTHON, StackProcess
+
+# Debian's packages the tests need beside the app's own (distros.PACKAGES):
+# the test tools, gunicorn (its /usr/bin/gunicorn serves the API), python
+# (ApiServer runs APP_VENV_BIN/python), Redis and psycopg2 for the tests of
+# shared sessions and of Django's database in PostgreSQL.
+TEST_PACKAGES = (
+    "python3-pytest", "python3-pytest-django", "python3-hypothesis", "gunicorn",
+    "python-is-python3", "python3-redis", "redis-server", "python3-psycopg2",
+    "python3-packaging", "python3-venv", "curl",
+)
+# Where the checkout and the stack's data are, inside the chroot.
+CHECKOUT = "/srv/glance-rest"
+STACK_DATA = "/srv/stack/data"
+# What the tests take for the stack's virtualenv (STACK_PYTHON): one on
+# Debian's Python and packages, holding a copy of the host stack's Glance
+# metadefs (shipped_metadefs), for ``python -m stack token`` (test_docs.py).
+STACK_VENV = "/srv/stack-venv"
+# What does not run there, and why:
+LEFT_OUT = [
+    # pip installs into Horizon's virtualenvs and a wheel: the host's, by design.
+    "--ignore=tests/api/test_install.py", "--ignore=tests/api/test_horizon_install.py",
+    # The development stack's own tests (it stays on the host's .venv-stack).
+    "--ignore=tests/api/test_stack.py",
+    # The long suites (make test-deep): schemathesis has no Debian package,
+    # and the fault injection restarts a stack of its own.
+    "--ignore=tests/api/test_openapi.py", "--ignore=tests/api/test_faults.py",
+    # vermin reads the code, whatever Python runs it; trixie has no package.
+    "--deselect=tests/unit/test_floors.py::test_the_code_needs_no_newer_python_than_declared",
+]
+
+
+def copy_checkout(chroot):
+    """The checkout's files as they are now (tracked and new, not ignored)."""
+    target = chroot.path(CHECKOUT)
+    target.mkdir(parents=True)
+    names = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
+                            "--exclude-standard"], cwd=ROOT, check=True,
+                           capture_output=True).stdout
+    pack = subprocess.Popen(["tar", "-C", str(ROOT), "--null", "--ignore-failed-read",
+                             "-T", "-", "-cf", "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    unpack = subprocess.Popen(["tar", "-C", str(target), "-xf", "-"], stdin=pack.stdout)
+    pack.stdout.close()
+    pack.communicate(names)
+    if unpack.wait() or pack.returncode:
+        raise distros.ChrootError(f"copying the checkout into {target} failed")
+
+
+def make_stack_venv(chroot):
+    chroot.run(["python3", "-m", "venv", "--system-site-packages", "--without-pip", STACK_VENV])
+    host_prefix = subprocess.run([STACK_PYTHON, "-c", "import sys; print(sys.prefix)"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+    shutil.copytree(Path(host_prefix) / "etc" / "glance" / "metadefs",
+                    chroot.path(STACK_VENV) / "etc" / "glance" / "metadefs")
+
+
+def run_tiers(name, pytest_args, log=print):
+    """The tiers in a fresh chroot of suite ``name``; pytest's exit status."""
+    started = time.monotonic()
+    with distros.Chroot(name, root=distros.BUILD / f"{name}.tiers") as chroot:
+        chroot.apt_get("install", "--no-install-recommends", *TEST_PACKAGES)
+        copy_checkout(chroot)
+        make_stack_venv(chroot)
+        log(f"{name}: chroot ready in {time.monotonic() - started:.0f} s; "
+            + " ".join(f"{p} {v}" for p, v in sorted(distros.versions(
+                chroot.root, ("python3", *distros.PACKAGES, *TEST_PACKAGES)).items())))
+        chroot.path(STACK_DATA).parent.mkdir(parents=True)
+        stack = StackProcess(chroot.path(STACK_DATA), plain_glance=True)
+        try:
+            stack.start()
+            # The same stack as the chroot sees it: its paths without the prefix.
+            inside = json.dumps(stack.describe()).replace(str(chroot.root), "")
+            chroot.path("/srv/stack.json").write_text(inside)
+            command = distros.chroot_command(chroot.root, [
+                "env", "-C", CHECKOUT, "GLANCE_REST_DEV=1",
+                "GLANCE_REST_TEST_STACK=/srv/stack.json", "APP_VENV_BIN=/usr/bin",
+                f"STACK_PYTHON={STACK_VENV}/bin/python", "python3", "-m", "pytest", "-p", "no:cacheprovider",
+                *(pytest_args or ["tests/unit", "tests/api", *LEFT_OUT])])
+            done = subprocess.run(command, env=distros.CHROOT_ENV)
+        finally:
+            stack.stop()
+    log(f"{name}: pytest exited {done.returncode} after {time.monotonic() - started:.0f} s")
+    return done.returncode
+
+
+def main(argv):
+    names, pytest_args = argv, []
+    if "--" in argv:
+        names, pytest_args = argv[:argv.index("--")], argv[argv.index("--") + 1:]
+    failed = [name for name in names if run_tiers(name, pytest_args)]
+    if failed:
+        raise SystemExit(f"the tiers failed on {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
