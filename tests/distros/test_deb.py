@@ -161,10 +161,10 @@ def test_apt_installs_it_from_the_suites_own_packages(built, suite):
     assert simulated.returncode == 0, simulated.stdout[-3000:] + simulated.stderr
     assert re.search(r"^Inst python3-glance-rest ", simulated.stdout, re.M)
     assert re.search(r"^Inst openstack-dashboard ", simulated.stdout, re.M)
-    versioned = {name: version for name, op, version in control_depends() if version}
-    candidates = apt.candidates(versioned)
-    epochs = {name: (epoch(version), epoch(candidates[name])) for name, version in versioned.items()}
-    assert {name: pair for name, pair in epochs.items() if pair[0] != pair[1]} == {}
+    versioned = [(name, op, version) for name, op, version in control_depends() if version]
+    candidates = apt.candidates({name for name, _, _ in versioned})
+    assert [(name, op, version, candidates[name]) for name, op, version in versioned
+            if epoch(version) != epoch(candidates[name])] == []
 
 
 # Horizon's settings (stack/horizon_site), then the snippet in their namespace,
@@ -204,8 +204,10 @@ def test_the_snippet_mounts_the_packaged_app_and_nothing_once_removed(
            "HORIZON_DATA_DIR": str(tmp_path / "cache"),
            "HORIZON_STATIC_ROOT": str(tmp_path / "static")}
     python = horizon_venv(release) / "bin" / "python"
-    answer = run(str(python), "-c", PROBE, state, str(built.root / DIST_PACKAGES),
-                 env=env, cwd=tmp_path).split()
+    probe = subprocess.run([str(python), "-c", PROBE, state, str(built.root / DIST_PACKAGES)],
+                           env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    answer = probe.stdout.split()
     if state == "installed":
         module, listed, origin = answer
         assert module.startswith("glance_rest.") and listed == "True"
