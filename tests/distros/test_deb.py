@@ -109,8 +109,12 @@ def test_lintian_reports_no_error(built):
 
 
 def test_the_snippet_is_the_one_conffile(built):
+    """Root's, readable by Apache's www-data, writable by root only."""
     conffiles = run("dpkg-deb", "-I", str(built.deb), "conffiles").split()
     assert conffiles == [f"/{SNIPPET}"]
+    listing = run("dpkg-deb", "-c", str(built.deb)).splitlines()
+    assert [line.split()[:2] for line in listing if line.endswith(f"./{SNIPPET}")] == \
+        [["-rw-r--r--", "root/root"]]
     assert (built.root / SNIPPET).read_text() == \
         (ROOT / "debian" / "local_settings.d" / "_1000_glance_rest.py").read_text()
 
