@@ -9,6 +9,7 @@ import re
 import subprocess
 import textwrap
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -117,6 +118,62 @@ def test_the_snippet_is_the_one_conffile(built):
         [["-rw-r--r--", "root/root"]]
     assert (built.root / SNIPPET).read_text() == \
         (ROOT / "debian" / "local_settings.d" / "_1000_glance_rest.py").read_text()
+
+
+class Dpkg:
+    """dpkg on a root of its own (an empty dpkg database in a temporary
+    folder). The maintainer scripts run outside it (--force-script-chrootless,
+    there is no shell inside): dh_python3's byte-compiling and cleaning, all
+    they do, are stubbed so that they touch nothing of this machine's."""
+
+    def __init__(self, folder):
+        self.root = folder / "root"
+        for name in ("info", "updates", "triggers"):
+            (self.root / "var/lib/dpkg" / name).mkdir(parents=True)
+        for name in ("status", "available"):
+            (self.root / "var/lib/dpkg" / name).write_text("")
+        tools = folder / "bin"
+        tools.mkdir()
+        stubbed = {"py3compile", "py3clean", "pypy3compile", "pypy3clean"}
+        for name in stubbed:
+            (tools / name).write_text("#!/bin/sh\nexit 0\n")
+            (tools / name).chmod(0o755)
+        for system in ("/usr/sbin", "/usr/bin", "/sbin", "/bin"):
+            for tool in Path(system).iterdir():
+                if tool.name not in stubbed and not (tools / tool.name).exists():
+                    (tools / tool.name).symlink_to(tool)
+        self.env = {"PATH": str(tools)}
+
+    def __call__(self, *args):
+        """dpkg's answer; the dependencies are not installed here."""
+        return run("dpkg", f"--root={self.root}", "--force-depends",
+                   "--force-script-chrootless", *args, env=self.env)
+
+    def has(self, path):
+        return (self.root / path).exists()
+
+
+def test_dpkg_remove_keeps_the_snippet_purge_deletes_it_a_deleted_one_stays_deleted(
+        built, tmp_path):
+    """What debian/README.Debian tells the administrator, done by dpkg."""
+    dpkg = Dpkg(tmp_path)
+    module = f"{DIST_PACKAGES}glance_rest/horizon/urls.py"
+    dpkg("-i", str(built.deb))
+    assert dpkg.has(SNIPPET) and dpkg.has(module)
+    # Installed but not mounted: the snippet deleted stays deleted.
+    (dpkg.root / SNIPPET).unlink()
+    dpkg("-i", str(built.deb))
+    assert not dpkg.has(SNIPPET)
+    dpkg("--force-confmiss", "-i", str(built.deb))  # mounted again
+    assert dpkg.has(SNIPPET)
+    # Removed: the module goes, the snippet (a conffile) stays.
+    dpkg("-r", "python3-glance-rest")
+    assert dpkg.has(SNIPPET) and not dpkg.has(module)
+    # Purged: nothing left but dpkg's own records.
+    dpkg("-P", "python3-glance-rest")
+    left = [path for path in dpkg.root.rglob("*")
+            if path.is_file() and "var/lib/dpkg" not in str(path)]
+    assert left == []
 
 
 class Apt:
