@@ -2,8 +2,9 @@
 (debian/), read back as dpkg, lintian and apt see it, and its settings snippet
 loaded in a Horizon with the package installed and after `apt remove`.
 Installing it into Debian 13 and forky with Debian's Horizon and Apache is
-make test-distros'. Run by make test-deb (it builds once, about 20 s; apt's
-look at Debian's archive needs deb.debian.org)."""
+make test-distros'. Run by make test-deb: it builds twice (the checkout, then a
+fresh clone; 17 to 45 s each on this machine's 2 shared cores), and apt's look
+at Debian's archive needs deb.debian.org (2 to 4 minutes in all)."""
 
 import re
 import subprocess
