@@ -106,9 +106,20 @@ class MultipartStream:
         self._parser = PushMultipartParser(boundary,
                                            content_length=-1 if length is None else length,
                                            max_segment_count=1000)
-        self._events = self._parser.parse_blocking(body_reader(request), CHUNK_SIZE)
+        self._events = self._parse(body_reader(request))
         self.fields = {}
         self._field_bytes = 0
+
+    def _parse(self, read):
+        """The parser's events, one read at a time. ``parse`` is in multipart
+        1.2 (Debian 13's) and 2.x alike; ``parse_blocking`` only since 1.3.
+        The body's own end stops the reads (Django bounds them by
+        Content-Length); an empty chunk then checks the stream is complete."""
+        while True:
+            chunk = read(CHUNK_SIZE)
+            yield from self._parser.parse(chunk)
+            if not chunk:
+                return
 
     def files(self):
         """Yield (field name, file name, chunk iterator) for each file part."""
@@ -144,7 +155,8 @@ class MultipartStream:
             for event in self._events:
                 if event is None:
                     return
-                yield event
+                # multipart 1.2 hands out bytearray slices, 2.x bytes.
+                yield bytes(event)
         except MultipartError as exc:
             raise ApiError(400, f"The multipart body is malformed or incomplete: {exc}") from None
 
