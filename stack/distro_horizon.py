@@ -138,9 +138,10 @@ class DebianHorizon(HorizonServer):
         try:
             package = app_package()
             shutil.copy(package, chroot.path("/tmp"))
-            # Every dependency is in the tarball already: nothing is downloaded.
-            chroot.apt_get("install", "--no-install-recommends", "--no-download",
-                           f"/tmp/{package.name}")
+            # Its dependencies are in the tarball already (stack.distros.PACKAGES);
+            # the chroot has no pip.
+            (self.folder / "apt.log").write_text(chroot.apt_get(
+                "install", "--no-install-recommends", f"/tmp/{package.name}"))
             self.versions = distros.versions(chroot.root, VERSIONS)
             self.version = debian_version(self.versions["openstack-dashboard"])
             self._configure_apache()
