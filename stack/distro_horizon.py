@@ -143,6 +143,9 @@ class DebianHorizon(HorizonServer):
             (self.folder / "apt.log").write_text(chroot.apt_get(
                 "install", "--no-install-recommends", f"/tmp/{package.name}"))
             self.versions = distros.versions(chroot.root, VERSIONS)
+            # What make test-distros prints at its end.
+            (distros.BUILD / f"{self.release}.versions").write_text("".join(
+                f"{self.release} {name} {self.versions.get(name, '-')}\n" for name in VERSIONS))
             self.version = debian_version(self.versions["openstack-dashboard"])
             self._configure_apache()
             self.memcached = subprocess.Popen(
@@ -202,6 +205,11 @@ class DebianHorizon(HorizonServer):
         stop_process(self.process)
         stop_process(self.memcached)
         self.memcached = None
+        # Apache's logs outlive the chroot, in the run's folder.
+        logs = self.chroot.path("/var/log/apache2")
+        if logs.is_dir():
+            shutil.copytree(logs, self.folder / "apache2", dirs_exist_ok=True)
+        self.log = self.folder / "apache2" / "error.log"
         # Stops what is left in it, unmounts, checks, then deletes.
         self.chroot.close()
 
