@@ -11,7 +11,7 @@ export GLANCE_REST_DEV ?= 1
 .PRECIOUS: .venv-horizon-%/.installed build/horizon-%/static.stamp
 .PHONY: run serve test test-unit bench bench-horizon bench-data venvs installed horizons wheel \
 	test-horizons test-floors test-deep apache-deps clean-stack system-deps screenshots bench-panel \
-	bench-admin deb deb-deps test-deb test-distro-tiers
+	bench-admin deb deb-deps test-deb test-distro-tiers test-distros
 
 venvs: $(VENV)/.installed $(STACK_VENV)/.installed
 
@@ -143,6 +143,18 @@ test-horizons: system-deps apache-deps
 		$(VENV)/bin/python -m pytest $(PYTEST_ARGS) \
 		$(if $(PYTEST_ARGS),,tests/api/test_horizon_install.py tests/browser/test_inside_horizon.py \
 		tests/horizons)
+
+# Debian's own Horizon (openstack-dashboard-apache, memcached) on Debian 13
+# (trixie) and Debian testing (forky), each in a debootstrap chroot kept as
+# build/distros/SUITE.tar between runs (stack/distros.py; rebuilt when absent):
+# this checkout's Debian package (make deb) installed there with apt, and the
+# whole of test_inside_horizon.py through Debian's Apache site at /horizon.
+DISTROS ?= trixie forky
+test-distros: $(VENV)/.installed $(STACK_VENV)/.installed system-deps deb
+	$(VENV)/bin/python -m stack.distros build $(DISTROS)
+	HORIZONS= HORIZON_DISTROS="$(DISTROS)" $(VENV)/bin/python -m pytest $(PYTEST_ARGS) \
+		$(if $(PYTEST_ARGS),,tests/browser/test_inside_horizon.py)
+	@cat $(DISTROS:%=build/distros/%.versions)
 
 # The unit and API tiers on the declared floors (floors.txt: 2025.1's pins of
 # Django, keystoneauth1, glanceclient, urllib3, requests, ...) with the test tools.

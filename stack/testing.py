@@ -395,6 +395,13 @@ class HorizonServer:
         subprocess.run([str(self.python), "-m", "stack.horizon_site.expire_session", session_key],
                        cwd=self.site_path, env=self.env(), check=True, timeout=60)
 
+    def stock(self, folder):
+        """The same release's stock Horizon, nothing mounted, on another port
+        of the same stack (the tests' comparisons): under gunicorn, one worker
+        (it answers a few replayed requests, one at a time)."""
+        return HorizonServer(self.stack, folder, mounted=False, webroot=self.webroot,
+                             release=self.release, port=free_port(), workers=1)
+
     def restart(self, **changes):
         """Start again with other ``__init__`` settings (not port or folder)."""
         self.stop()

@@ -18,7 +18,8 @@ import pytest
 from glanceclient.exc import HTTPNotFound
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from stack.testing import ApacheHorizon, HorizonServer, apache_horizons, free_port, horizons
+from stack.distro_horizon import DebianHorizon, horizon_distros
+from stack.testing import ApacheHorizon, HorizonServer, apache_horizons, horizons
 from tests.helpers import FileServer, make_image, unique, wait_for_status
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
@@ -46,19 +47,23 @@ def member(stack):
     return stack.add_member(USER)
 
 
-DEPLOYMENTS = ([pytest.param((release, HorizonServer), id=release) for release in horizons()]
-               + [pytest.param((release, ApacheHorizon), id=f"{release}-apache")
-                  for release in apache_horizons()])
+DEPLOYMENTS = ([pytest.param((release, HorizonServer, "/dashboard/"), id=release)
+                for release in horizons()]
+               + [pytest.param((release, ApacheHorizon, "/dashboard/"), id=f"{release}-apache")
+                  for release in apache_horizons()]
+               + [pytest.param((distro, DebianHorizon, DebianHorizon.WEBROOT),
+                               id=f"{distro}-debian") for distro in horizon_distros()])
 
 
 @pytest.fixture(scope="module", params=DEPLOYMENTS)
 def horizon(request, stack, member, tmp_path_factory):
     """One release's Horizon with this app mounted, under a WEBROOT other than
-    / (as distribution packages install it): under gunicorn and WhiteNoise, or
-    under Apache, mod_wsgi and memcached (make test-horizons)."""
-    release, server_class = request.param
+    / (as distribution packages install it): under gunicorn and WhiteNoise,
+    under Apache, mod_wsgi and memcached (make test-horizons), or Debian's own
+    packages in a chroot, at Debian's /horizon (make test-distros)."""
+    release, server_class, webroot = request.param
     server = server_class(stack, tmp_path_factory.mktemp(f"horizon-{release}"),
-                          mounted=True, webroot="/dashboard/", release=release).start()
+                          mounted=True, webroot=webroot, release=release).start()
     yield server
     server.stop()
 
@@ -154,11 +159,8 @@ def call(page, horizon, method, path, body=None):
 @pytest.fixture(scope="module")
 def stock(horizon, stack, tmp_path_factory):
     """The same release's stock Horizon, nothing mounted, on the same stack:
-    what each replayed request gets without this app."""
-    # One worker: it answers a few replayed requests, one at a time.
-    server = HorizonServer(stack, tmp_path_factory.mktemp(f"stock-{horizon.release}"),
-                           mounted=False, webroot="/dashboard/", release=horizon.release,
-                           port=free_port(), workers=1).start()
+    what each replayed request gets without this app (HorizonServer.stock)."""
+    server = horizon.stock(tmp_path_factory.mktemp(f"stock-{horizon.release}")).start()
     yield server
     server.stop()
 
