@@ -121,8 +121,8 @@ apache-deps:
 # The long suites have a target of their own (CI runs it after make test):
 # schemathesis' contract run (its coverage phase and generated examples,
 # CPU-bound: about two minutes) and the fault injection, which stops and
-# restarts a stack of its own; and API servers of their own: proxies from the
-# environment, one import beside another.
+# restarts a stack of its own; the proxies from the environment (API servers
+# of its own) and one metadefs import beside a large one (about a minute here).
 DEEP_TESTS := tests/api/test_openapi.py tests/api/test_faults.py tests/api/test_proxies.py \
 	tests/api/test_import_fairness.py
 TEST_TIERS ?= tests/unit tests/api tests/browser $(DEEP_TESTS:%=--ignore=%)

@@ -1,8 +1,9 @@
 """Hostile input: a corpus of malformed requests across every endpoint.
 
-Every answer is the status and error ``code`` its case states, with a JSON
-message; none a 5xx, a traceback, a setting, a token or a password. The
-count is printed for the README.
+Every answer is the status, error ``code`` and ``field`` (the input at
+fault, or none) its case states, with a JSON message; none a 5xx, a
+traceback, a setting, a token or a password; and the target image, as Glance
+holds it, is the same after each case. The count is printed for the README.
 
 Where the expectations come from (each group below says which):
 - the API's own checks, before Glance is asked: malformed JSON (400
@@ -11,7 +12,10 @@ Where the expectations come from (each group below says which):
   glance_rest/contract.py), the rules of glance_rest/params.py (400
   ``bad_input``), a wrong content type (415), a method a view does not serve
   (405, with ``Allow``), a body over DATA_UPLOAD_MAX_MEMORY_SIZE (413), the
-  browser checks (400 without X-Requested-With, 403 without the CSRF token), an
+  browser checks (400 without X-Requested-With, 403 without the CSRF token),
+  which follow the credential, not the X-Auth-Token header (an empty or blank
+  one beside the session's cookie, standalone and mounted as Horizon mounts
+  this app; any at login), an
   id no Glance could hold (404, glance_rest/glance/client.py ``quote``);
 - Glance 33's own answer, passed through (glance_rest/errors.py
   ``PASSED_THROUGH``), where the request reaches it: cited per group.
