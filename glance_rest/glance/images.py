@@ -46,7 +46,8 @@ def _listing(glance, filters, options, sieve=None, most=None):
         if marker:
             params["marker"] = marker
         try:
-            items, resume = scan(glance, "/v2/images", "images", params, count, sieve, most)
+            items, resume = scan(glance, "/v2/images", "images", params, count, sieve, most,
+                                 marker_key="id")
         except GlanceError as error:
             # Glance answers 400 to an unknown image marker, 404 to an unknown
             # namespace marker: one answer for both, the marker's item is gone.

@@ -57,9 +57,12 @@ def fetch_all(glance, path, key, params, count, keep=None):
     return scan(glance, path, key, params, count, sieve)[0]
 
 
-def scan(glance, path, key, params, count, sieve=None, most=None):
+def scan(glance, path, key, params, count, sieve=None, most=None, marker_key=None):
     """Follow Glance's ``next`` links until ``count`` items are collected, or
-    ``most`` items (if given) have been read.
+    ``most`` items (if given) have been read. With ``marker_key``, the next
+    page is asked with ``params`` and the last item's ``marker_key`` instead:
+    Glance's images ``next`` link keeps only the last ``sort_key`` (Glance 33),
+    so the pages after the first would come in another order.
 
     ``sieve(page)`` gives (the items of one of Glance's pages to keep, how many
     of its first items it could decide). Returns (items, resume): ``resume``
@@ -87,4 +90,7 @@ def scan(glance, path, key, params, count, sieve=None, most=None):
         if decided < len(page):
             return items[:count], (last if len(items) < count else None)
         url = body.get("next")
+        if url and marker_key:
+            query["marker"] = page[-1][marker_key]
+            url = f"{path}?{urllib.parse.urlencode(query, doseq=True)}"
     return items[:count], None

@@ -48,16 +48,18 @@ def test_exactly_one_page():
 
 
 class Pages:
-    """Glance's listing of ``ids`` in pages of ``limit``, with its next links."""
+    """Glance's listing of ``ids`` in pages of ``limit`` (at most ``largest``,
+    as Glance's api_limit_max), with its next links."""
 
-    def __init__(self, ids):
+    def __init__(self, ids, largest=1000):
         self.ids = ids
+        self.largest = largest
         self.asked = []
 
     def get(self, url):
         self.asked.append(url)
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
-        limit = int(query["limit"][0])
+        limit = min(int(query["limit"][0]), self.largest)
         start = self.ids.index(query["marker"][0]) + 1 if "marker" in query else 0
         page = self.ids[start:start + limit]
         body = {"images": [{"id": i} for i in page]}
@@ -90,6 +92,16 @@ def test_a_sieve_that_decides_part_of_a_page_stops_the_scan_there():
         return kept, decided
     items, resume = scan(Pages(IDS), "/v2/images", "images", {}, 5, first_three)
     assert (ids(items), resume) == (["1"], "2")
+
+
+def test_the_next_pages_keep_the_sort_keys():
+    # Glance 33's images next link keeps only the last sort_key.
+    glance = Pages(IDS, largest=4)
+    params = {"sort_key": ["name", "id"], "sort_dir": ["asc", "asc"]}
+    scan(glance, "/v2/images", "images", params, 5, ODD, marker_key="id")
+    first, then, last = glance.asked
+    assert (then, last) == (first + "&marker=3", first + "&marker=7")
+    assert "sort_key=name&sort_key=id" in then
 
 
 def test_a_full_page_needs_no_resume():
