@@ -250,7 +250,7 @@ class ApiServer:
             try:
                 requests.get(self.url + "/api/glance/version/", timeout=2)
                 return self
-            except (requests.ConnectionError, requests.Timeout):
+            except requests.ConnectionError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("API server did not start:\n" + self.log.read_text()[-3000:])
                 time.sleep(0.2)

@@ -79,6 +79,10 @@ admin_schema = _schema(ADMIN_OPERATIONS, {"path.namespace": ADMIN_NAMESPACE})
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance, positive_data_acceptance,
           negative_data_rejection, missing_required_header, unsupported_method, ignored_auth]
+# The admin's run reads a document of the admin's operations only, where a
+# path's other methods (GET of a namespace, say) would look undeclared: the
+# member's run checks undeclared methods on the whole document.
+ADMIN_CHECKS = [check for check in CHECKS if check is not unsupported_method]
 # Per operation; derandomized so that CI is repeatable. SCHEMATHESIS_EXAMPLES=150
 # explores further (it found Glance's 500 on an empty visibility filter).
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "15"))
@@ -166,5 +170,5 @@ def test_api_conforms_for_an_administrator(case, api_server, tokens, admin_lefto
     tally.counts["schemathesis examples as admin"] += 1
     if "{namespace}" in case.path:
         admin_namespace_ready(admin_leftovers)
-    case.call_and_validate(base_url=api_server.url, checks=CHECKS,
+    case.call_and_validate(base_url=api_server.url, checks=ADMIN_CHECKS,
                            headers={"X-Auth-Token": tokens("admin")})
