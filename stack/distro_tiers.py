@@ -16,6 +16,7 @@ python -m stack.distro_tiers trixie forky [-- PYTEST_ARGS]
 """
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -109,10 +110,69 @@ def run_tiers(name, pytest_args, log=print):
     return done.returncode
 
 
+# kolla's Debian images: Debian 13's Python 3.13, Horizon from PyPI under the
+# release's constraints in a virtualenv, then this app.
+KOLLA_SUITE = "trixie"
+CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def kolla_venv(release):
+    """Where a release's Horizon is, inside the chroot (test_horizon_install.py)."""
+    return f"/srv/venv-horizon-{release}"
+
+
+def kolla_pip(release):
+    """pip of the release's Horizon in the chroot, under the release's
+    constraints (as make horizon-RELEASE does on the host)."""
+    return ["env", f"PIP_CONSTRAINT={CHECKOUT}/horizons/{release}.txt "
+            f"{CHECKOUT}/horizons/build.txt", f"PIP_CERT={CA_BUNDLE}",
+            f"{kolla_venv(release)}/bin/pip", "--disable-pip-version-check"]
+
+
+def run_kolla(releases, wheel, pytest_args, log=print):
+    """Each release's Horizon, then ``wheel``, on trixie's Python 3.13 in a
+    chroot; then tests/api/test_horizon_install.py on the host checks them
+    there (KOLLA_CHROOT, KOLLA_HORIZONS). pytest's exit status."""
+    started = time.monotonic()
+    with distros.Chroot(KOLLA_SUITE, root=distros.BUILD / f"{KOLLA_SUITE}.kolla") as chroot:
+        chroot.apt_get("install", "--no-install-recommends", "python3-venv")
+        # pip reaches PyPI through this machine's certificate authorities.
+        chroot.path(CA_BUNDLE).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(CA_BUNDLE, chroot.path(CA_BUNDLE))
+        copy_checkout(chroot)
+        inside = f"/srv/{Path(wheel).name}"
+        shutil.copy(wheel, chroot.path(inside))
+        for release in releases:
+            chroot.run(["python3", "-m", "venv", kolla_venv(release)])
+            chroot.run(kolla_pip(release) + ["install", "-q", "horizon"])
+            chroot.path(kolla_venv(release)).joinpath("horizon-freeze.txt").write_text(
+                chroot.run(kolla_pip(release) + ["freeze", "--all"]))
+            chroot.run(kolla_pip(release) + ["install", "-q", inside])
+            chroot.run(kolla_pip(release) + ["install", "-q", "--force-reinstall",
+                                             "--no-deps", inside])
+            log(f"kolla {release}: Horizon and the app on "
+                f"{chroot.run(['python3', '--version']).strip()} after "
+                f"{time.monotonic() - started:.0f} s")
+        env = {"GLANCE_REST_DEV": "1", **os.environ, "HORIZONS": "",
+               "KOLLA_CHROOT": str(chroot.root),
+               "KOLLA_HORIZONS": " ".join(releases)}
+        done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                               *(pytest_args or ["tests/api/test_horizon_install.py"])],
+                              cwd=ROOT, env=env)
+    log(f"kolla: pytest exited {done.returncode} after {time.monotonic() - started:.0f} s")
+    return done.returncode
+
+
 def main(argv):
+    """python -m stack.distro_tiers SUITE... [-- PYTEST_ARGS]
+    python -m stack.distro_tiers kolla WHEEL RELEASE... [-- PYTEST_ARGS]"""
     names, pytest_args = argv, []
     if "--" in argv:
         names, pytest_args = argv[:argv.index("--")], argv[argv.index("--") + 1:]
+    if names[0] == "kolla":
+        if run_kolla(names[2:], names[1], pytest_args):
+            raise SystemExit("the kolla install checks failed")
+        return
     failed = [name for name in names if run_tiers(name, pytest_args)]
     if failed:
         raise SystemExit(f"the tiers failed on {', '.join(failed)}")

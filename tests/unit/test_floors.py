@@ -63,3 +63,12 @@ def test_the_code_needs_no_newer_python_than_declared():
                            "--eval-annotations", f"-t={floor}-", "glance_rest"],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_python_running_the_tests_is_a_classifier():
+    """The classifiers list the Pythons the tests run on: the host's, and
+    Debian 13's and forky's (make test-distro-tiers runs this there)."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    running = f"Programming Language :: Python :: {sys.version_info.major}.{sys.version_info.minor}"
+    assert running in config["metadata"]["classifiers"].splitlines()
