@@ -15,6 +15,8 @@ reachable from inside.
 python -m stack.distro_tiers trixie forky [-- PYTEST_ARGS]
 """
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -56,6 +58,21 @@ LEFT_OUT = [
 ]
 
 
+@contextlib.contextmanager
+def chroot_of(name, use):
+    """A fresh chroot of suite ``name`` at build/distros/NAME.USE, one run at a
+    time: a second run there would remove the first one's chroot under it."""
+    root = distros.BUILD / f"{name}.{use}"
+    distros.BUILD.mkdir(parents=True, exist_ok=True)
+    with open(f"{root}.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise distros.ChrootError(f"{root} is in use by another run") from None
+        with distros.Chroot(name, root=root) as chroot:
+            yield chroot
+
+
 def copy_checkout(chroot):
     """The checkout's files as they are now (tracked and new, not ignored)."""
     target = chroot.path(CHECKOUT)
@@ -84,7 +101,7 @@ def make_stack_venv(chroot):
 def run_tiers(name, pytest_args, log=print):
     """The tiers in a fresh chroot of suite ``name``; pytest's exit status."""
     started = time.monotonic()
-    with distros.Chroot(name, root=distros.BUILD / f"{name}.tiers") as chroot:
+    with chroot_of(name, "tiers") as chroot:
         chroot.apt_get("install", "--no-install-recommends", *TEST_PACKAGES)
         copy_checkout(chroot)
         make_stack_venv(chroot)
@@ -134,7 +151,7 @@ def run_kolla(releases, wheel, pytest_args, log=print):
     chroot; then tests/api/test_horizon_install.py on the host checks them
     there (KOLLA_CHROOT, KOLLA_HORIZONS). pytest's exit status."""
     started = time.monotonic()
-    with distros.Chroot(KOLLA_SUITE, root=distros.BUILD / f"{KOLLA_SUITE}.kolla") as chroot:
+    with chroot_of(KOLLA_SUITE, "kolla") as chroot:
         chroot.apt_get("install", "--no-install-recommends", "python3-venv")
         # pip reaches PyPI through this machine's certificate authorities.
         chroot.path(CA_BUNDLE).parent.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@
 
 import configparser
 import re
+from importlib import metadata
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,26 @@ def pins(path):
         if match:
             found[match.group(1).lower()] = Version(match.group(2))
     return found
+
+
+def test_the_installed_packages_meet_install_requires():
+    """What the tests run on satisfies install_requires: in make
+    test-distro-tiers, Debian 13's and forky's own packages, so that pip
+    installing this app there would replace none of them."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    unmet = {}
+    for line in config["options"]["install_requires"].splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            requirement = Requirement(line)
+            try:
+                installed = metadata.version(requirement.name)
+            except metadata.PackageNotFoundError:
+                installed = None
+            if installed is None or not requirement.specifier.contains(installed, True):
+                unmet[line] = installed
+    assert unmet == {}
 
 
 def test_floors_txt_holds_exactly_the_declared_floors():
