@@ -11,7 +11,7 @@ export GLANCE_REST_DEV ?= 1
 .PRECIOUS: .venv-horizon-%/.installed build/horizon-%/static.stamp
 .PHONY: run serve test test-unit bench bench-horizon bench-data venvs installed horizons wheel \
 	test-horizons test-floors test-deep apache-deps clean-stack system-deps screenshots bench-panel \
-	bench-admin deb deb-deps test-deb test-distro-tiers test-distros
+	bench-admin deb deb-deps test-deb test-distro-tiers test-kolla-python test-distros
 
 venvs: $(VENV)/.installed $(STACK_VENV)/.installed
 
@@ -207,6 +207,15 @@ test-deb: $(VENV)/.installed .venv-horizon-2025.1/.installed .venv-horizon-2026.
 DISTRO_SUITES ?= trixie forky
 test-distro-tiers: $(VENV)/.installed $(STACK_VENV)/.installed
 	$(VENV)/bin/python -m stack.distro_tiers $(DISTRO_SUITES) $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS))
+
+# kolla's Debian images: each release's Horizon from PyPI under its
+# constraints on Debian 13's Python 3.13 (a trixie chroot), then this
+# checkout's wheel; tests/api/test_horizon_install.py checks each as it checks
+# the host's 3.11 ones (pip check clean, no package changed). As root.
+KOLLA_HORIZONS ?= 2026.1 2026.2
+test-kolla-python: wheel
+	$(VENV)/bin/python -m stack.distro_tiers kolla $$(ls build/dist/glance_rest-*.whl) \
+		$(KOLLA_HORIZONS) $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS))
 
 # The fast tier alone: pure logic, no stack, no browser (seconds).
 test-unit: installed

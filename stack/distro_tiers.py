@@ -15,7 +15,10 @@ reachable from inside.
 python -m stack.distro_tiers trixie forky [-- PYTEST_ARGS]
 """
 
+import contextlib
+import fcntl
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -55,6 +58,21 @@ LEFT_OUT = [
 ]
 
 
+@contextlib.contextmanager
+def chroot_of(name, use):
+    """A fresh chroot of suite ``name`` at build/distros/NAME.USE, one run at a
+    time: a second run there would remove the first one's chroot under it."""
+    root = distros.BUILD / f"{name}.{use}"
+    distros.BUILD.mkdir(parents=True, exist_ok=True)
+    with open(f"{root}.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise distros.ChrootError(f"{root} is in use by another run") from None
+        with distros.Chroot(name, root=root) as chroot:
+            yield chroot
+
+
 def copy_checkout(chroot):
     """The checkout's files as they are now (tracked and new, not ignored)."""
     target = chroot.path(CHECKOUT)
@@ -83,7 +101,7 @@ def make_stack_venv(chroot):
 def run_tiers(name, pytest_args, log=print):
     """The tiers in a fresh chroot of suite ``name``; pytest's exit status."""
     started = time.monotonic()
-    with distros.Chroot(name, root=distros.BUILD / f"{name}.tiers") as chroot:
+    with chroot_of(name, "tiers") as chroot:
         chroot.apt_get("install", "--no-install-recommends", *TEST_PACKAGES)
         copy_checkout(chroot)
         make_stack_venv(chroot)
@@ -109,10 +127,69 @@ def run_tiers(name, pytest_args, log=print):
     return done.returncode
 
 
+# kolla's Debian images: Debian 13's Python 3.13, Horizon from PyPI under the
+# release's constraints in a virtualenv, then this app.
+KOLLA_SUITE = "trixie"
+CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def kolla_venv(release):
+    """Where a release's Horizon is, inside the chroot (test_horizon_install.py)."""
+    return f"/srv/venv-horizon-{release}"
+
+
+def kolla_pip(release):
+    """pip of the release's Horizon in the chroot, under the release's
+    constraints (as make horizon-RELEASE does on the host)."""
+    return ["env", f"PIP_CONSTRAINT={CHECKOUT}/horizons/{release}.txt "
+            f"{CHECKOUT}/horizons/build.txt", f"PIP_CERT={CA_BUNDLE}",
+            f"{kolla_venv(release)}/bin/pip", "--disable-pip-version-check"]
+
+
+def run_kolla(releases, wheel, pytest_args, log=print):
+    """Each release's Horizon, then ``wheel``, on trixie's Python 3.13 in a
+    chroot; then tests/api/test_horizon_install.py on the host checks them
+    there (KOLLA_CHROOT, KOLLA_HORIZONS). pytest's exit status."""
+    started = time.monotonic()
+    with chroot_of(KOLLA_SUITE, "kolla") as chroot:
+        chroot.apt_get("install", "--no-install-recommends", "python3-venv")
+        # pip reaches PyPI through this machine's certificate authorities.
+        chroot.path(CA_BUNDLE).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(CA_BUNDLE, chroot.path(CA_BUNDLE))
+        copy_checkout(chroot)
+        inside = f"/srv/{Path(wheel).name}"
+        shutil.copy(wheel, chroot.path(inside))
+        for release in releases:
+            chroot.run(["python3", "-m", "venv", kolla_venv(release)])
+            chroot.run(kolla_pip(release) + ["install", "-q", "horizon"])
+            chroot.path(kolla_venv(release)).joinpath("horizon-freeze.txt").write_text(
+                chroot.run(kolla_pip(release) + ["freeze", "--all"]))
+            chroot.run(kolla_pip(release) + ["install", "-q", inside])
+            chroot.run(kolla_pip(release) + ["install", "-q", "--force-reinstall",
+                                             "--no-deps", inside])
+            log(f"kolla {release}: Horizon and the app on "
+                f"{chroot.run(['python3', '--version']).strip()} after "
+                f"{time.monotonic() - started:.0f} s")
+        env = {"GLANCE_REST_DEV": "1", **os.environ, "HORIZONS": "",
+               "KOLLA_CHROOT": str(chroot.root),
+               "KOLLA_HORIZONS": " ".join(releases)}
+        done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                               *(pytest_args or ["tests/api/test_horizon_install.py"])],
+                              cwd=ROOT, env=env)
+    log(f"kolla: pytest exited {done.returncode} after {time.monotonic() - started:.0f} s")
+    return done.returncode
+
+
 def main(argv):
+    """python -m stack.distro_tiers SUITE... [-- PYTEST_ARGS]
+    python -m stack.distro_tiers kolla WHEEL RELEASE... [-- PYTEST_ARGS]"""
     names, pytest_args = argv, []
     if "--" in argv:
         names, pytest_args = argv[:argv.index("--")], argv[argv.index("--") + 1:]
+    if names[0] == "kolla":
+        if run_kolla(names[2:], names[1], pytest_args):
+            raise SystemExit("the kolla install checks failed")
+        return
     failed = [name for name in names if run_tiers(name, pytest_args)]
     if failed:
         raise SystemExit(f"the tiers failed on {', '.join(failed)}")

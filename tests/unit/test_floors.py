@@ -4,6 +4,7 @@
 
 import configparser
 import re
+from importlib import metadata
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,26 @@ def pins(path):
     return found
 
 
+def test_the_installed_packages_meet_install_requires():
+    """What the tests run on satisfies install_requires: in make
+    test-distro-tiers, Debian 13's and forky's own packages, so that pip
+    installing this app there would replace none of them."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    unmet = {}
+    for line in config["options"]["install_requires"].splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            requirement = Requirement(line)
+            try:
+                installed = metadata.version(requirement.name)
+            except metadata.PackageNotFoundError:
+                installed = None
+            if installed is None or not requirement.specifier.contains(installed, True):
+                unmet[line] = installed
+    assert unmet == {}
+
+
 def test_floors_txt_holds_exactly_the_declared_floors():
     assert pins(ROOT / "floors.txt") == declared()
 
@@ -63,3 +84,12 @@ def test_the_code_needs_no_newer_python_than_declared():
                            "--eval-annotations", f"-t={floor}-", "glance_rest"],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_python_running_the_tests_is_a_classifier():
+    """The classifiers list the Pythons the tests run on: the host's, and
+    Debian 13's and forky's (make test-distro-tiers runs this there)."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    running = f"Programming Language :: Python :: {sys.version_info.major}.{sys.version_info.minor}"
+    assert running in config["metadata"]["classifiers"].splitlines()
