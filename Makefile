@@ -153,7 +153,7 @@ DISTROS ?= trixie forky
 test-distros: $(VENV)/.installed $(STACK_VENV)/.installed system-deps deb
 	$(VENV)/bin/python -m stack.distros build $(DISTROS)
 	HORIZONS= HORIZON_DISTROS="$(DISTROS)" $(VENV)/bin/python -m pytest $(PYTEST_ARGS) \
-		$(if $(PYTEST_ARGS),,tests/browser/test_inside_horizon.py)
+		$(if $(PYTEST_ARGS),,tests/distros/test_chroot.py tests/browser/test_inside_horizon.py)
 	@cat $(DISTROS:%=build/distros/%.versions)
 
 # The unit and API tiers on the declared floors (floors.txt: 2025.1's pins of

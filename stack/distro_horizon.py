@@ -129,7 +129,37 @@ class DebianHorizon(HorizonServer):
         self.chroot.path(f"{SETTINGS_D}/_0099_site.py").write_text(SITE_SETTINGS.format(
             keystone_url=self.stack.keystone_url, region=REGION,
             memcached_port=self.memcached_port, upload_mode=self.upload_mode))
-        return super().start(timeout)
+        super().start(timeout)
+        self.warm_up()
+        return self
+
+    def warm_up(self, callers=4):
+        """Debian's site runs Horizon in Apache's own processes, each of which
+        reads every service's policy file on its first policy check: under
+        this machine's load that first check took 30 s, past the tests' waits.
+        A few logged-in policy checks at once, before the tests, pay for it."""
+        import re
+        from concurrent.futures import ThreadPoolExecutor
+
+        import requests
+
+        def check(_):
+            with requests.Session() as session:
+                form = session.get(self.url + "auth/login/", timeout=120).text
+                fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form))
+                fields.update(username="admin", password=self.stack.passwords["admin"])
+                session.post(self.url + "auth/login/", data=fields, timeout=120)
+                answer = session.post(
+                    self.url + "api/policy/", timeout=300,
+                    json={"rules": [["image", "delete_image"],
+                                    ["compute", "os_compute_api:os-keypairs:index"],
+                                    ["volume", "volume_extension:quotas:show"]]},
+                    headers={"X-CSRFToken": session.cookies["csrftoken"],
+                             "X-Requested-With": "XMLHttpRequest"})
+                answer.raise_for_status()
+
+        with ThreadPoolExecutor(callers) as pool:
+            list(pool.map(check, range(callers)))
 
     def _prepare(self):
         """Unpack the chroot, install the app's package, set up Apache and
@@ -143,9 +173,11 @@ class DebianHorizon(HorizonServer):
             (self.folder / "apt.log").write_text(chroot.apt_get(
                 "install", "--no-install-recommends", f"/tmp/{package.name}"))
             self.versions = distros.versions(chroot.root, VERSIONS)
+            self.versions["python"] = chroot.run(
+                ["python3", "-c", "import platform; print(platform.python_version())"]).strip()
             # What make test-distros prints at its end.
             (distros.BUILD / f"{self.release}.versions").write_text("".join(
-                f"{self.release} {name} {self.versions.get(name, '-')}\n" for name in VERSIONS))
+                f"{self.release} {name} {version}\n" for name, version in self.versions.items()))
             self.version = debian_version(self.versions["openstack-dashboard"])
             self._configure_apache()
             self.memcached = subprocess.Popen(
@@ -194,15 +226,22 @@ class DebianHorizon(HorizonServer):
                         env={"DJANGO_SETTINGS_MODULE": "openstack_dashboard.settings"},
                         timeout=60)
 
+    def stop_apache(self):
+        """Apache's processes all gone (apache2ctl's shell ends first; its
+        children and mod_wsgi's daemons would keep the port a while)."""
+        stop_process(self.process)
+        distros.stop_processes(self.chroot.root, "apache2")
+
     def restart(self, **changes):
         """Apache again, with the site file changed (e.g. upload_mode)."""
-        stop_process(self.process)
+        self.stop_apache()
         self._configure(**{"mounted": True, "upload_mode": self.upload_mode,
                            "webroot": self.webroot, "extra_env": self.extra_env, **changes})
         return self.start()
 
     def stop(self):
-        stop_process(self.process)
+        if self.chroot.root.is_dir():
+            self.stop_apache()
         stop_process(self.memcached)
         self.memcached = None
         # Apache's logs outlive the chroot, in the run's folder.

@@ -130,35 +130,38 @@ def fresh_root(root):
     run(["mount", "-t", "tmpfs", "-o", "mode=755,size=4g", "tmpfs", str(root)])
 
 
-def processes_in(root):
-    """The ids of the processes whose root directory is ``root``."""
+def processes_in(root, name=None):
+    """The ids of the processes whose root directory is ``root`` (and whose
+    command is ``name``, when given)."""
     root = os.path.realpath(root)
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if os.readlink(f"/proc/{entry}/root") == root:
+                if os.readlink(f"/proc/{entry}/root") == root and (
+                        name is None or Path(f"/proc/{entry}/comm").read_text().strip() == name):
                     found.append(int(entry))
             except OSError:
                 pass  # gone, or a kernel thread
     return found
 
 
-def stop_processes(root, timeout=20):
+def stop_processes(root, name=None, timeout=20):
     """SIGTERM every process running in the chroot (the servers a run started
-    there), then SIGKILL what is left after ``timeout`` seconds."""
+    there; only those whose command is ``name``, when given), then SIGKILL
+    what is left after ``timeout`` seconds; returns once none is left."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in processes_in(root):
+        for pid in processes_in(root, name):
             try:
                 os.kill(pid, sig)
             except ProcessLookupError:
                 pass
         deadline = time.monotonic() + timeout
-        while processes_in(root) and time.monotonic() < deadline:
+        while processes_in(root, name) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if not processes_in(root):
+        if not processes_in(root, name):
             return
-    raise ChrootError(f"processes still running in {root}: {processes_in(root)}")
+    raise ChrootError(f"processes still running in {root}: {processes_in(root, name)}")
 
 
 def unmount(root, keep_root=False):
