@@ -37,7 +37,7 @@ PATTERN_MESSAGES = {
     "^[ -.0-~\xa0-\ud7ff\ue000-\uffff]+$(?!\n)":
         "must not contain '/', control characters or characters outside Unicode's basic plane",
     "^[\t\n\r -~]*$": "must be ASCII text (Glance keeps it as bytes)",
-    "^[ -.0-~]+$(?!\n)": "must be printable ASCII without '/'",
+    "^(?!\\.\\.?$)[ -.0-~]+$(?!\n)": "must be printable ASCII without '/', and not . or ..",
     "^https?://[ -~\xa0-\ud7ff\ue000-\uffff]*$(?!\n)": "must be an http:// or https:// URL",
     "^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$":
         "must be an image id (a UUID), or empty for none",

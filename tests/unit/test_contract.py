@@ -59,9 +59,12 @@ def test_each_documented_path_is_served_with_and_without_its_trailing_slash():
 # 400 "Error decoding your request" with the namespace left made, empty.
 @pytest.mark.parametrize("operation_id, body, field, message", [
     ("createNamespace", {"namespace": "Example::é"}, "namespace",
-     "namespace: must be printable ASCII without '/'"),
+     "namespace: must be printable ASCII without '/', and not . or .."),
     ("createNamespace", {"namespace": "Example::Ⱦ"}, "namespace",
-     "namespace: must be printable ASCII without '/'"),
+     "namespace: must be printable ASCII without '/', and not . or .."),
+    # Addresses lose their dot segments: no call reaches such a namespace again.
+    ("createNamespace", {"namespace": ".."}, "namespace",
+     "namespace: must be printable ASCII without '/', and not . or .."),
     ("createNamespace", {"namespace": "Example", "properties": {"p": {
         "title": "P", "type": "string", "default": "é"}}}, "default",
      "default: must be ASCII text (Glance keeps it as bytes)"),
@@ -76,5 +79,5 @@ def test_names_and_defaults_glance_cannot_keep_are_refused(operation_id, body, f
 
 def test_ascii_names_and_defaults_pass():
     contract.operation("createNamespace").check_body({
-        "namespace": "OS::Compute::Example ~x", "properties": {"p": {
+        "namespace": "OS::Compute::Example ~x...", "properties": {"p": {
             "title": "Pé", "type": "string", "default": "tab\tand newline\n"}}})
