@@ -365,8 +365,25 @@ def metadefs_property_create(glance, namespace, definition):
                   property_definition(definition))
 
 
+def _refuse_a_taken_name(glance, namespace, collection, name, new_name):
+    """Glance answers a property or object renamed onto a name the namespace
+    already holds with its 500 (a unique key in its database) where a tag
+    gets its 409: the same 409 here, before the write."""
+    if new_name in (None, name):
+        return
+    try:
+        glance.get(_path(namespace, (collection, new_name)))
+    except errors.GlanceError as error:
+        if error.status == 404:
+            return
+        raise
+    raise errors.ApiError(409, f"{namespace} already has {collection} named {new_name!r}.",
+                          field="name")
+
+
 def metadefs_property_update(glance, namespace, name, definition):
     body = {"name": name, **property_definition(definition)}
+    _refuse_a_taken_name(glance, namespace, "properties", name, body["name"])
     return _write(glance, namespace, glance.put, _path(namespace, ("properties", name)), body)
 
 
@@ -387,8 +404,9 @@ def metadefs_object_create(glance, namespace, body):
 
 
 def metadefs_object_update(glance, namespace, name, body):
-    return _write(glance, namespace, glance.put, _path(namespace, ("objects", name)),
-                  {"name": name, **_object_body(body)})
+    body = {"name": name, **_object_body(body)}
+    _refuse_a_taken_name(glance, namespace, "objects", name, body["name"])
+    return _write(glance, namespace, glance.put, _path(namespace, ("objects", name)), body)
 
 
 def metadefs_object_delete(glance, namespace, name):

@@ -239,6 +239,28 @@ def test_bad_documents_are_400_before_glance(api):
     assert (not_json.status_code, not_json.json()["error"]["code"]) == (400, "bad_request")
 
 
+def test_a_rename_onto_a_name_the_namespace_holds_is_409(api, glance, namespace):
+    """Glance answers such a rename of a property or an object with its 500
+    (found by the admin's contract run); the API answers 409 and Glance keeps
+    both as they were."""
+    admin = api("admin")
+    assert post_json(admin, url(namespace, "properties"),
+                     {"name": "other", "title": "Other", "type": "string"}).status_code == 201
+    assert post_json(admin, url(namespace, "objects"), {"name": "Other"}).status_code == 201
+    before = contents(in_glance(glance, namespace))
+    for collection, name, body in (
+            ("properties", "other", {"name": "speed", "title": "X", "type": "string"}),
+            ("objects", "Other", {"name": "Limits"})):
+        answer = put_json(admin, url(namespace, collection, name), body)
+        assert answer.status_code == 409, answer.content
+        assert answer.json()["error"]["field"] == "name"
+    assert contents(in_glance(glance, namespace)) == before
+    # A rename onto a free name still renames.
+    renamed = put_json(admin, url(namespace, "objects", "Other"), {"name": "Free"})
+    assert renamed.status_code == 200, renamed.content
+    assert "Free" in contents(in_glance(glance, namespace))["objects"]
+
+
 def test_a_member_is_refused_each_administrative_call(api, glance, namespace):
     """demo (member role) reads the public namespace but may change nothing:
     Glance's policy (metadefs are an administrator's), 403 each time."""
