@@ -380,3 +380,37 @@ def glance_as(stack, token):
 
     return GlanceClient("2", session=ks_session.Session(
         auth=token_endpoint.Token(stack.glance_url, token)))
+
+
+def test_a_project_newer_than_the_cached_names_is_named(api, projects, owned_images):
+    admin = api("admin")
+    listed(admin)  # the names are read and cached now
+    late = projects.create("adm-late")
+    image = owned_images(late["id"], unique("late"))
+    items = listed(admin, project=late["id"])["items"]
+    assert [(i["id"], i["project_name"]) for i in items] == [(image, late["name"])]
+
+
+@pytest.mark.parametrize("path, query", [
+    (ADMIN_IMAGES, {}), (ADMIN_IMAGES, {"orphaned": "true"}),
+    (ADMIN_IMAGES, {"project": "anything"}), (ADMIN_PROJECTS, {}),
+])
+def test_a_member_is_refused_and_nothing_leaks(api, stack, path, query):
+    answer = api("demo").get(path, query)
+    assert answer.status_code == 403, answer.content
+    error = answer.json()["error"]
+    assert (error["status"], error["code"]) == (403, "forbidden")
+    assert "list_projects" in error["message"]  # Keystone's own refusal
+    assert set(answer.json()) == {"error"}
+    # Not a project's name, nor any image id of another project.
+    text = answer.content.decode()
+    for name in ("alt_demo", "service"):
+        assert name not in text
+    for image in stack.glance("admin").images.list(filters={"visibility": "all"}):
+        assert image.id not in text
+
+
+def test_without_a_login_it_is_401(client, api_settings, db):
+    for path in (ADMIN_IMAGES, ADMIN_PROJECTS):
+        answer = client.get(path)
+        assert (answer.status_code, answer.json()["error"]["code"]) == (401, "not_authenticated")
