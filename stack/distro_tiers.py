@@ -6,13 +6,16 @@ Nothing comes from PyPI there. The stack (Keystone, Glance) runs on the host
 from .venv-stack, as in every other tier, on the loopback the chroot shares,
 and is handed to the tests as a JSON description (GLANCE_REST_TEST_STACK).
 
-The checkout's files are copied into the chroot (not bind-mounted: the
-chroot is removed with ``rm -rf --one-file-system``, which a bind mount of
-the same file system would not stop). The stack keeps its data under the
-chroot, so that the paths it hands out (its PostgreSQL socket, secrets) are
-reachable from inside.
+The checkout's files are copied into the chroot (not bind-mounted: nothing
+of the host is mounted in a chroot, stack/distros.py's safety rule). The
+stack keeps its data in the chroot, so that the paths it hands out (its
+PostgreSQL socket, secrets) are reachable from inside.
+
+Also kolla's installs on Debian 13's Python (make test-kolla-python,
+``run_kolla``).
 
 python -m stack.distro_tiers trixie forky [-- PYTEST_ARGS]
+python -m stack.distro_tiers kolla WHEEL RELEASE... [-- PYTEST_ARGS]
 """
 
 import contextlib
