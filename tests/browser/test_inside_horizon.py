@@ -534,6 +534,12 @@ def test_update_metadata_adds_and_removes_custom_properties(admin_panel, horizon
     assert stored["hw_disk_bus"] == "scsi"
 
 
+# Horizon 25.3.0 (Debian 13's package) sends the reactivate as its confirmation
+# dialog opens (`.then(reactivateImage(image))`; 25.3.2 waits for the click):
+# stock Horizon's bug, the same with this app mounted or not.
+REACTIVATES_BEFORE_CONFIRMING = {(25, 3, 0)}
+
+
 def test_deactivate_and_reactivate(panel, horizon, stack):
     image_id = make_image(stack, user=USER, name=unique("hz-deact"), data=b"d" * 4096)
     name = stack.glance(USER).images.get(image_id).name
@@ -542,9 +548,15 @@ def test_deactivate_and_reactivate(panel, horizon, stack):
     confirm(panel)
     assert stack.glance(USER).images.get(image_id).status == "deactivated"
     row(panel, name).get_by_text("Deactivated", exact=True).wait_for()
-    row_action(panel, name, "Reactivate Image")
-    with panel.expect_response(lambda r: r.url.endswith("/actions/reactivate")) as done:
+    reactivated = lambda r: r.url.endswith("/actions/reactivate")  # noqa: E731
+    if horizon.version in REACTIVATES_BEFORE_CONFIRMING:
+        with panel.expect_response(reactivated) as done:
+            row_action(panel, name, "Reactivate Image")
         confirm(panel)
+    else:
+        row_action(panel, name, "Reactivate Image")
+        with panel.expect_response(reactivated) as done:
+            confirm(panel)
     assert done.value.status == 204
     assert stack.glance(USER).images.get(image_id).status == "active"
 
