@@ -121,7 +121,9 @@ def admin_leftovers(stack, api_server, tokens):
             glance.images.delete(image.id)
     headers = {"X-Auth-Token": tokens("admin")}
     left = []
-    for namespace in glance.metadefs_namespace.list():
+    # Listed whole before deleting: a page's marker is its last namespace,
+    # which a delete during the walk would take away (Glance's 404).
+    for namespace in list(glance.metadefs_namespace.list()):
         if namespace["namespace"] not in namespaces:
             url = (f"{api_server.url}/api/glance/metadefs/namespaces/"
                    f"{urllib.parse.quote(namespace['namespace'], safe='')}/")
