@@ -196,8 +196,9 @@ deb: deb-deps
 
 # The package's checks (tests/distros/test_deb.py): builds it (make deb), reads
 # it back, and loads its settings snippet in the Horizons of Debian 13 (2025.1)
-# and forky (2026.2) from PyPI.
-test-deb: $(VENV)/.installed .venv-horizon-2025.1/.installed .venv-horizon-2026.2/.installed
+# and forky (2026.2) from PyPI, with the app's dependencies installed there
+# (make horizons, as make test has it).
+test-deb: horizons
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) $(if $(PYTEST_ARGS),,tests/distros/test_deb.py)
 
 # The unit and API tiers on Debian 13's Python 3.13 and forky's 3.14, each on
