@@ -115,6 +115,8 @@ def run_tiers(name, pytest_args, log=print):
         stack = StackProcess(chroot.path(STACK_DATA), plain_glance=True)
         try:
             stack.start()
+            # Read by the tests in the chroot, which has no Glance package.
+            stack.glance_policy_defaults()
             # The same stack as the chroot sees it: its paths without the prefix.
             inside = json.dumps(stack.describe()).replace(str(chroot.root), "")
             chroot.path("/srv/stack.json").write_text(inside)

@@ -76,6 +76,18 @@ class StackProcess:
         stack.info = description["info"]
         return stack
 
+    def glance_policy_defaults(self):
+        """Glance's own check string for each policy rule, asked once of the
+        stack's Glance package and kept in its data folder: tests run in a
+        Debian chroot (make test-distro-tiers) read what the host wrote there."""
+        kept = Path(self.data_dir) / "glance-policy-defaults.json"
+        if not kept.exists():
+            script = ("import json; from glance.policies import list_rules; "
+                      "print(json.dumps({r.name: r.check_str for r in list_rules()}))")
+            kept.write_text(subprocess.run([STACK_PYTHON, "-c", script], capture_output=True,
+                                           text=True, check=True, timeout=60).stdout)
+        return json.loads(kept.read_text())
+
     @property
     def keystone_url(self):
         return f"http://127.0.0.1:{self.keystone_port}/v3"

@@ -8,14 +8,12 @@ Every namespace made here is named GlanceRest::... (tests/api/test_stack.py
 tells such namespaces from the shipped ones) and removed again."""
 
 import json
-import subprocess
 import urllib.parse
 import uuid
 
 import pytest
 import requests
 
-from stack.testing import STACK_PYTHON
 from tests.api.test_processes import redis_server  # noqa: F401 - the fixture
 from tests.api.test_stack import _metadefs_files
 from tests.helpers import in_glance, patch_json, put_json, remove_from_glance
@@ -316,16 +314,6 @@ REFUSABLE = {"objects": "get_metadef_objects", "properties": "get_metadef_proper
              "tags": "get_metadef_tags"}
 
 
-def glance_rule_defaults(names):
-    """Glance's own check strings for these rules (asked of the stack's Glance
-    package, so that a refusal adds to whatever its release allows)."""
-    script = ("import json, sys; from glance.policies import list_rules; "
-              "print(json.dumps({r.name: r.check_str for r in list_rules()}))")
-    rules = json.loads(subprocess.run([STACK_PYTHON, "-c", script], capture_output=True,
-                                      text=True, check=True, timeout=60).stdout)
-    return {name: rules[name] for name in names}
-
-
 @pytest.fixture
 def refused_readers(stack):
     """{collection: user}: three users, each a member of a project of its own
@@ -337,7 +325,8 @@ def refused_readers(stack):
     policy_dir = stack.data_dir / "glance" / "etc" / "policy.d"
     policy = policy_dir / "glance-rest-refused-readers.yaml"
     suffix = uuid.uuid4().hex[:8]
-    defaults = glance_rule_defaults(REFUSABLE.values())
+    # Glance's own check strings: a refusal adds to whatever its release allows.
+    defaults = stack.glance_policy_defaults()
     roles, users, rules = [], {}, {}
     try:
         for collection, rule in REFUSABLE.items():
