@@ -32,7 +32,9 @@ $(STACK_VENV)/.installed: requirements-stack.txt
 	@touch $@
 
 # --- Horizon, per maintained OpenStack release (horizons/README.md) -----------
-# make test runs the oldest and the newest; make test-horizons all of them.
+# make test loads the newest one's JavaScript client (test_horizon_client.py);
+# make test-horizons drives every release's Images panel; make test-deb loads
+# the settings snippet in HORIZONS (those of Debian 13 and forky).
 HORIZON_RELEASES := 2025.1 2025.2 2026.1 2026.2
 HORIZONS ?= 2025.1 2026.2
 NEWEST_HORIZON := 2026.2
@@ -83,7 +85,7 @@ wheel-into-%:
 	$(call horizon_pip,$*) install -q build/dist/glance_rest-*.whl
 	$(call horizon_pip,$*) install -q --force-reinstall --no-deps build/dist/glance_rest-*.whl
 
-# The releases make test runs: every virtualenv and static files two at a time
+# The releases in HORIZONS: every virtualenv and static files two at a time
 # (2 cores), then this checkout's wheel into each Horizon.
 horizons:
 	@$(MAKE) --no-print-directory -j2 venvs $(HORIZONS:%=build/horizon-%/static.stamp)
@@ -117,35 +119,40 @@ apache-deps:
 		command -v memcached >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq apache2 libapache2-mod-wsgi-py3 memcached >/dev/null; }
 
-# The tiers in order: unit (no stack), api (the stack), browser (Chromium).
+# The tiers in order: unit (no stack), api (the stack), browser (Chromium):
+# this app's own panel and the newest Horizon's JavaScript client. Horizon's
+# whole Images panel, every release, is make test-horizons (CI runs it).
 # The long suites have a target of their own (CI runs it after make test):
 # schemathesis' contract run (its coverage phase and generated examples,
 # CPU-bound: about two minutes) and the fault injection, which stops and
 # restarts a stack of its own; the proxies from the environment (API servers
-# of its own) and one metadefs import beside a large one (about a minute here).
+# of its own), one metadefs import beside a large one (about a minute here),
+# the API as several processes and hosts share it (Redis, PostgreSQL), and
+# pip installing the wheel into a new virtualenv (about a minute together).
 DEEP_TESTS := tests/api/test_openapi.py tests/api/test_faults.py tests/api/test_proxies.py \
-	tests/api/test_import_fairness.py
-TEST_TIERS ?= tests/unit tests/api tests/browser $(DEEP_TESTS:%=--ignore=%)
+	tests/api/test_import_fairness.py tests/api/test_processes.py tests/api/test_install.py
+HORIZON_TESTS := tests/api/test_horizon_install.py tests/browser/test_inside_horizon.py
+TEST_TIERS ?= tests/unit tests/api tests/browser $(DEEP_TESTS:%=--ignore=%) $(HORIZON_TESTS:%=--ignore=%)
 
-test: horizons system-deps
-	HORIZONS="$(HORIZONS)" $(VENV)/bin/python -m pytest $(PYTEST_ARGS) $(if $(PYTEST_ARGS),,$(TEST_TIERS))
+test: system-deps
+	@$(MAKE) --no-print-directory horizons HORIZONS=$(NEWEST_HORIZON)
+	HORIZONS=$(NEWEST_HORIZON) $(VENV)/bin/python -m pytest $(PYTEST_ARGS) $(if $(PYTEST_ARGS),,$(TEST_TIERS))
 
-test-deep: $(VENV)/.installed $(STACK_VENV)/.installed
+test-deep: $(VENV)/.installed $(STACK_VENV)/.installed system-deps
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) $(if $(PYTEST_ARGS),,$(DEEP_TESTS))
 
 # Every maintained release's Horizon: installed under its constraints, and its
 # Images panel in Chromium with this app mounted (CI runs it after make test).
 # The oldest and the newest also under Apache, mod_wsgi and memcached.
 # HORIZONS_GUNICORN: the releases whose install checks and gunicorn-served
-# panel run here (.ci/run leaves out the two make test has just run).
+# panel run here (all of them unless set).
 HORIZONS_APACHE ?= 2025.1 2026.2
 HORIZONS_GUNICORN ?= $(HORIZON_RELEASES)
 test-horizons: system-deps apache-deps
 	$(MAKE) --no-print-directory horizons HORIZONS="$(HORIZON_RELEASES)"
 	HORIZONS="$(HORIZONS_GUNICORN)" HORIZONS_APACHE="$(HORIZONS_APACHE)" \
 		$(VENV)/bin/python -m pytest $(PYTEST_ARGS) \
-		$(if $(PYTEST_ARGS),,tests/api/test_horizon_install.py tests/browser/test_inside_horizon.py \
-		tests/horizons)
+		$(if $(PYTEST_ARGS),,$(HORIZON_TESTS) tests/horizons)
 
 # Debian's own Horizon (openstack-dashboard-apache, memcached) on Debian 13
 # (trixie) and Debian testing (forky), each in a debootstrap chroot kept as

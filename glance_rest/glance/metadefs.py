@@ -82,9 +82,18 @@ def metadefs_namespace_list(glance, filters, options, resource_type=None,
 
 def namespace_body_key(endpoint, caller, resource_type, summary, generation):
     """The cache key of a full namespace body: whom it was fetched for, what
-    the listing showed of it, and its generation."""
+    the listing showed of it, and its generation.
+
+    Glance lists a namespace's associations in no set order (its query has no
+    ORDER BY; PostgreSQL's plan changes once autovacuum has analysed the
+    tables): the same summary with its associations in another order is the
+    same key."""
+    shown = dict(summary)
+    if isinstance(shown.get("resource_type_associations"), list):
+        shown["resource_type_associations"] = sorted(
+            shown["resource_type_associations"], key=lambda a: json.dumps(a, sort_keys=True))
     return cache_key("namespace", endpoint, caller, resource_type or "",
-                     json.dumps(summary, sort_keys=True), generation)
+                     json.dumps(shown, sort_keys=True), generation)
 
 
 def policy_caller(glance):

@@ -17,6 +17,7 @@ export async function openDetail(id) {
   showView("detail");
   stopPolling();
   const asked = ++state.detailAsked;
+  const load = ++state.detailLoads;
   const [info, image] = await Promise.all([attempt(loadInfo), attempt(() => api("GET", imagePath(id)))]);
   if (info === FAILED || image === FAILED || asked !== state.detailAsked) return;
   state.image = image;
@@ -26,7 +27,7 @@ export async function openDetail(id) {
   renderTags(image);
   renderStores(image, info);
   const [, tasks] = await Promise.all([loadMembers(image), loadTasks(image), loadSuggestions()]);
-  pollWhileMoving(image, tasks);
+  pollWhileMoving(image, tasks, load);
 }
 
 function property(image, name) {
@@ -265,6 +266,8 @@ function renderStores(image, info) {
 export async function copyToStore(event) {
   event.preventDefault();
   const store = $("copy-store").value;
+  // The tasks known before the copy, so that its own is recognised when it ends.
+  if (state.tasksFor !== state.image.id) await loadTasks(state.image);
   awaitImport(state.image.id);
   const ok = await attempt(() => api("POST", imagePath(state.image.id, "import/"),
                                      {method: "copy-image", stores: [store]}));
@@ -286,6 +289,7 @@ async function loadTasks(image) {
   const answer = await attempt(() => api("GET", imagePath(image.id, "tasks/")));
   if (answer === FAILED) return [];
   state.tasks = answer.items;
+  state.tasksFor = image.id;
   $("tasks-body").replaceChildren(...answer.items.map((task) => h("tr", {"data-task": task.id},
     h("td", {text: task.type}), h("td", {text: task.status}),
     h("td", {text: task.message || ""}), h("td", {text: when(task.updated_at)}))));
@@ -295,13 +299,17 @@ async function loadTasks(image) {
   return answer.items;
 }
 
+// The tasks before the image: a task seen ended has its result in the image
+// read after it (a copy's new store, say).
 export async function refreshDetail() {
+  const load = ++state.detailLoads;
+  const tasks = await loadTasks(state.image);
   const image = await attempt(() => api("GET", imagePath(state.image.id)));
-  if (image === FAILED) return;
+  if (image === FAILED || load !== state.detailLoads) return;
   state.image = image;
   renderImage(image);
   renderStores(image, state.info);
-  pollWhileMoving(image, await loadTasks(image));
+  pollWhileMoving(image, tasks, load);
 }
 
 const isRunning = (task) => ["pending", "processing"].includes(task.status);
@@ -309,7 +317,7 @@ const isRunning = (task) => ["pending", "processing"].includes(task.status);
 // An import was just asked for: its task may not be listed at once, so the
 // view keeps refreshing until a task it did not know before has ended.
 export function awaitImport(imageId) {
-  const known = state.image && state.image.id === imageId ? state.tasks.map((task) => task.id) : [];
+  const known = state.tasksFor === imageId ? state.tasks.map((task) => task.id) : [];
   state.awaited = {imageId, known: new Set(known), until: Date.now() + 120000};
 }
 
@@ -321,7 +329,9 @@ function awaitingImport(image, tasks) {
   return true;
 }
 
-function pollWhileMoving(image, tasks) {
+// Decided by the newest load only: an older one's answers may predate a change.
+function pollWhileMoving(image, tasks, load) {
+  if (load !== state.detailLoads) return;
   stopPolling();
   if ($("detail-view").hidden || state.image.id !== image.id) return;
   const moving = tasks.some(isRunning) || MOVING.has(image.status);

@@ -14,7 +14,9 @@ export const state = {
   image: null,       // the image on the detail view
   detailAsked: 0,    // counts detail loads: only the newest is shown
   poll: null,        // the detail view's refresh timer
+  detailLoads: 0,    // counts loads of the detail's data: only the newest decides polling
   tasks: [],         // the detail view's image's tasks, as last listed
+  tasksFor: null,    // the id of the image those tasks are of
   awaited: null,     // {imageId, known, until}: an import just asked for
   queue: [],         // the create form's files, each to become an image (create.js)
   suggestions: null, // metadata definitions' properties by name, once loaded
