@@ -272,7 +272,7 @@ class ApiServer:
 
 
 # The maintained OpenStack releases whose Horizon the tests run (horizons/);
-# make test builds HORIZONS (the oldest and the newest), make test-horizons all.
+# make test-horizons builds and runs them all (HORIZONS), make test-deb two.
 HORIZON_RELEASES = ("2025.1", "2025.2", "2026.1", "2026.2")
 NEWEST_HORIZON = HORIZON_RELEASES[-1]
 
@@ -284,7 +284,7 @@ def horizons():
 
 def apache_horizons():
     """The releases whose Horizon this run also serves under Apache (make
-    test-horizons sets HORIZONS_APACHE: the oldest and the newest)."""
+    test-horizons sets HORIZONS_APACHE: the oldest and the newest; CI the newest)."""
     return os.environ.get("HORIZONS_APACHE", "").split()
 
 

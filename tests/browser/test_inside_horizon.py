@@ -1,5 +1,5 @@
-"""Inside Horizon: each maintained release's stock Horizon (make test: the
-oldest and the newest; make test-horizons: all) with this app mounted by its
+"""Inside Horizon: each maintained release's stock Horizon (make
+test-horizons: all, HORIZONS; make test-distros: Debian's) with this app mounted by its
 two settings (stack/horizon_site), its Images panel driven in Chromium as a
 person drives it, each change read back from Glance directly.
 
