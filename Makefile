@@ -143,13 +143,10 @@ test-deep: $(VENV)/.installed $(STACK_VENV)/.installed system-deps
 # Every maintained release's Horizon: installed under its constraints, and its
 # Images panel in Chromium with this app mounted (CI runs it after make test).
 # The oldest and the newest also under Apache, mod_wsgi and memcached.
-# HORIZONS_GUNICORN: the releases whose install checks and gunicorn-served
-# panel run here (all of them unless set).
 HORIZONS_APACHE ?= 2025.1 2026.2
-HORIZONS_GUNICORN ?= $(HORIZON_RELEASES)
 test-horizons: system-deps apache-deps
 	$(MAKE) --no-print-directory horizons HORIZONS="$(HORIZON_RELEASES)"
-	HORIZONS="$(HORIZONS_GUNICORN)" HORIZONS_APACHE="$(HORIZONS_APACHE)" \
+	HORIZONS="$(HORIZON_RELEASES)" HORIZONS_APACHE="$(HORIZONS_APACHE)" \
 		$(VENV)/bin/python -m pytest $(PYTEST_ARGS) \
 		$(if $(PYTEST_ARGS),,$(HORIZON_TESTS) tests/horizons)
 
@@ -206,7 +203,7 @@ deb: deb-deps
 # The package's checks (tests/distros/test_deb.py): builds it (make deb), reads
 # it back, and loads its settings snippet in the Horizons of Debian 13 (2025.1)
 # and forky (2026.2) from PyPI, with the app's dependencies installed there
-# (make horizons, as make test has it).
+# (make horizons: the wheel into each, as an operator installs it).
 test-deb: horizons
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) $(if $(PYTEST_ARGS),,tests/distros/test_deb.py)
 
