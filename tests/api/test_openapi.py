@@ -93,11 +93,13 @@ pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def alt_demo_images(stack):
-    """Images schemathesis creates (as alt_demo) are deleted afterwards."""
+    """Images schemathesis creates (as alt_demo) are deleted afterwards: its
+    own, not the public ones an administrator's run makes meanwhile."""
     glance = stack.glance("alt_demo")
-    before = {i.id for i in glance.images.list()}
+    own = {"owner": stack.project_id("alt_demo")}
+    before = {i.id for i in glance.images.list(filters=own)}
     yield
-    for image in glance.images.list():
+    for image in glance.images.list(filters=own):
         if image.id not in before:
             if image.protected:
                 glance.images.update(image.id, protected=False)
