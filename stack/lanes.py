@@ -12,6 +12,7 @@ python -m stack.lanes PYTEST_ARGS... -- PYTEST_ARGS... [-- ...]
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -82,6 +83,8 @@ def run_lanes(lanes, out=say):
 
 
 def main(argv):
+    # A TERM (a CI job cancelled) unwinds too: the lanes and the stack stop.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     failed = run_lanes(split_lanes(argv))
     if failed:
         raise SystemExit(f"lanes {', '.join(map(str, failed))} failed")
