@@ -17,7 +17,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import config
@@ -151,6 +151,7 @@ class Stack:
         self.postgres = None
         self.servers = []
         self.passwords = None
+        self.glance_servers = []
         # Keystone's and Glance's database steps run side by side; both record state.
         self._state_lock = threading.Lock()
 
@@ -183,14 +184,15 @@ class Stack:
             self.layout.state_file.write_text(json.dumps(state, indent=2))
 
     @staticmethod
-    def _beside(func, *args):
-        """``func`` in a thread of its own: its future. Only for steps that
-        start no server (a server's PR_SET_PDEATHSIG is tied to the thread
-        that started it: it would stop when that thread ends)."""
-        pool = ThreadPoolExecutor(1)
-        future = pool.submit(func, *args)
-        pool.shutdown(wait=False)
-        return future
+    def _alongside(side, main):
+        """``side()`` in a thread of its own while ``main()`` runs here; both
+        have ended when this returns (main's error first, then side's). Only
+        steps that start no server go aside: a server's PR_SET_PDEATHSIG is
+        tied to the thread that started it, which would stop it on ending."""
+        with ThreadPoolExecutor(1) as pool:
+            aside = pool.submit(side)
+            main()
+        aside.result()
 
     # -- steps ---------------------------------------------------------
     def check_ports(self):
@@ -260,12 +262,8 @@ class Stack:
                     self._run("Keystone keys", manage + [setup] + user, "keystone-keys.log")
 
             # The key repositories need no database: made while db_sync runs.
-            keys = self._beside(make_keys)
-            try:
-                self._run("Keystone db_sync", manage + ["db_sync"], "keystone-manage.log")
-            finally:
-                wait([keys])
-            keys.result()
+            self._alongside(make_keys, lambda: self._run(
+                "Keystone db_sync", manage + ["db_sync"], "keystone-manage.log"))
             self._save_state(keystone_db=True)
         # bootstrap is idempotent and moves the identity endpoints to the current port.
         if state.get("keystone_bootstrapped_port") != self.layout.keystone_port:
@@ -332,13 +330,9 @@ class Stack:
             # Side by side on a first start (about 15 s less on 2 cores):
             # Glance's database needs nothing of Keystone's, and Glance's
             # servers ask Keystone nothing until a request comes.
-            glance_db = self._beside(self._step, "Glance database and metadata definitions",
-                                     self.setup_glance)
-            try:
-                self._step("Keystone database and keys", self.setup_keystone)
-            finally:
-                wait([glance_db])
-            glance_db.result()
+            self._alongside(
+                lambda: self._step("Glance database and metadata definitions", self.setup_glance),
+                lambda: self._step("Keystone database and keys", self.setup_keystone))
             self.start_glance()
             self._step(f"Keystone on {self.layout.keystone_url} "
                        f"(log {self.layout.log_dir / 'keystone.log'})", self.start_keystone)
