@@ -160,10 +160,24 @@ DEEP_ALONE := tests/api/test_faults.py
 DEEP_LANES := $(filter-out $(ADMIN_LANE) $(DEEP_ALONE),$(DEEP_TESTS)) --deselect=$(ADMIN_CONTRACT) \
 	-- $(ADMIN_CONTRACT) $(ADMIN_LANE)
 HORIZON_TESTS := tests/api/test_horizon_install.py tests/browser/test_inside_horizon.py
-TEST_TIERS ?= tests/unit tests/api tests/browser $(DEEP_TESTS:%=--ignore=%) $(HORIZON_TESTS:%=--ignore=%)
+# The unit and API tiers wait on the stack more than they compute (one core
+# busy), so they run in two lanes on one stack (stack/lanes.py; make test and
+# make test-distro-tiers). The first lane holds the unit tier and the tests
+# that change or compare whole metadefs listings; the second is the rest of
+# tests/api, so nothing is left out. make test then runs the browser tier
+# alone on the same stack.
+API_LANE := tests/api/test_api_metadefs_admin.py tests/api/test_api_listing.py \
+	tests/api/test_api_real_clouds.py tests/api/test_api_stores.py tests/api/test_hostile.py
+TIER_LANES := tests/unit $(API_LANE) -- tests/api $(API_LANE:%=--ignore=%)
+NOT_MAKE_TEST := $(DEEP_TESTS:%=--ignore=%) $(HORIZON_TESTS:%=--ignore=%)
+TEST_LANES := $(TIER_LANES) $(NOT_MAKE_TEST) --then tests/browser $(NOT_MAKE_TEST)
 
 test: test-installed
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) $(if $(PYTEST_ARGS),,$(TEST_TIERS))
+ifeq ($(PYTEST_ARGS),)
+	$(VENV)/bin/python -m stack.lanes $(TEST_LANES)
+else
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+endif
 
 test-deep: $(VENV)/.installed $(STACK_VENV)/.installed system-deps
 ifeq ($(PYTEST_ARGS),)
@@ -247,10 +261,11 @@ test-deb: horizons
 # The unit and API tiers on Debian 13's Python 3.13 and forky's 3.14, each on
 # that distribution's own packages: pytest and the API it serves in a chroot of
 # the suite (stack/distros.py, kept as build/distros/SUITE.tar), the stack on
-# the host's loopback (stack/distro_tiers.py). As root (chroot, mount).
+# the host's loopback (stack/distro_tiers.py), in make test's two lanes. As root
+# (chroot, mount).
 DISTRO_SUITES ?= trixie forky
 test-distro-tiers: $(VENV)/.installed $(STACK_VENV)/.installed
-	$(VENV)/bin/python -m stack.distro_tiers $(DISTRO_SUITES) $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS))
+	$(VENV)/bin/python -m stack.distro_tiers $(DISTRO_SUITES) -- $(or $(PYTEST_ARGS),$(TIER_LANES))
 
 # kolla's Debian images: each release's Horizon from PyPI under its
 # constraints on Debian 13's Python 3.13 (a trixie chroot), then this

@@ -5,6 +5,8 @@ tests (ApiServer: APP_VENV_BIN=/usr/bin) is Debian's gunicorn on that Python.
 Nothing comes from PyPI there. The stack (Keystone, Glance) runs on the host
 from .venv-stack, as in every other tier, on the loopback the chroot shares,
 and is handed to the tests as a JSON description (GLANCE_REST_TEST_STACK).
+The tiers run in lanes side by side on that stack, as make test's do
+(stack.lanes: the arguments after each ``--`` are a lane's).
 
 The checkout's files are copied into the chroot (not bind-mounted: nothing
 of the host is mounted in a chroot, stack/distros.py's safety rule). The
@@ -14,7 +16,7 @@ PostgreSQL socket, secrets) are reachable from inside.
 Also kolla's installs on Debian 13's Python (make test-kolla-python,
 ``run_kolla``).
 
-python -m stack.distro_tiers trixie forky [-- PYTEST_ARGS]
+python -m stack.distro_tiers trixie forky [-- PYTEST_ARGS [-- PYTEST_ARGS]...]
 python -m stack.distro_tiers kolla WHEEL RELEASE... [-- PYTEST_ARGS]
 """
 
@@ -29,6 +31,7 @@ import time
 from pathlib import Path
 
 from stack import distros
+from stack.lanes import side_by_side, split_lanes
 from stack.testing import ROOT, STACK_PYTHON, StackProcess
 
 # Debian's packages the tests need beside the app's own (distros.PACKAGES):
@@ -101,8 +104,10 @@ def make_stack_venv(chroot):
                     chroot.path(STACK_VENV) / "etc" / "glance" / "metadefs")
 
 
-def run_tiers(name, pytest_args, log=print):
-    """The tiers in a fresh chroot of suite ``name``; pytest's exit status."""
+def run_tiers(name, lanes, log=print):
+    """The tiers in a fresh chroot of suite ``name``, each lane's pytest
+    beside the others (stack.lanes; LEFT_OUT left out of each); the lanes
+    that failed."""
     started = time.monotonic()
     with chroot_of(name, "tiers") as chroot:
         chroot.apt_get("install", "--no-install-recommends", *TEST_PACKAGES)
@@ -120,16 +125,18 @@ def run_tiers(name, pytest_args, log=print):
             # The same stack as the chroot sees it: its paths without the prefix.
             inside = json.dumps(stack.describe()).replace(str(chroot.root), "")
             chroot.path("/srv/stack.json").write_text(inside)
-            command = distros.chroot_command(chroot.root, [
+            commands = [distros.chroot_command(chroot.root, [
                 "env", "-C", CHECKOUT, "GLANCE_REST_DEV=1",
                 "GLANCE_REST_TEST_STACK=/srv/stack.json", "APP_VENV_BIN=/usr/bin",
-                f"STACK_PYTHON={STACK_VENV}/bin/python", "python3", "-m", "pytest", "-p", "no:cacheprovider",
-                *(pytest_args or ["tests/unit", "tests/api", *LEFT_OUT])])
-            done = subprocess.run(command, env=distros.CHROOT_ENV)
+                f"STACK_PYTHON={STACK_VENV}/bin/python", "python3", "-m", "pytest",
+                "-p", "no:cacheprovider", "--basetemp", f"/tmp/lane-{number}", *args, *LEFT_OUT])
+                for number, args in enumerate(lanes, 1)]
+            failed = side_by_side(commands, chroot.path("/srv"), env=distros.CHROOT_ENV)
         finally:
             stack.stop()
-    log(f"{name}: pytest exited {done.returncode} after {time.monotonic() - started:.0f} s")
-    return done.returncode
+    log(f"{name}: {', '.join(failed) or 'every lane'} "
+        f"{'failed' if failed else 'passed'} after {time.monotonic() - started:.0f} s")
+    return failed
 
 
 # kolla's Debian images: Debian 13's Python 3.13, Horizon from PyPI under the
@@ -195,7 +202,8 @@ def main(argv):
         if run_kolla(names[2:], names[1], pytest_args):
             raise SystemExit("the kolla install checks failed")
         return
-    failed = [name for name in names if run_tiers(name, pytest_args)]
+    lanes, _ = split_lanes(pytest_args) if pytest_args else ([["tests/unit", "tests/api"]], None)
+    failed = [name for name in names if run_tiers(name, lanes)]
     if failed:
         raise SystemExit(f"the tiers failed on {', '.join(failed)}")
 
