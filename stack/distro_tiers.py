@@ -193,7 +193,7 @@ def run_kolla(releases, wheel, pytest_args, log=print):
 
 
 def main(argv):
-    """python -m stack.distro_tiers SUITE... [-- PYTEST_ARGS]
+    """python -m stack.distro_tiers SUITE... [-- PYTEST_ARGS [-- PYTEST_ARGS]...]
     python -m stack.distro_tiers kolla WHEEL RELEASE... [-- PYTEST_ARGS]"""
     names, pytest_args = argv, []
     if "--" in argv:
@@ -202,7 +202,9 @@ def main(argv):
         if run_kolla(names[2:], names[1], pytest_args):
             raise SystemExit("the kolla install checks failed")
         return
-    lanes, _ = split_lanes(pytest_args) if pytest_args else ([["tests/unit", "tests/api"]], None)
+    lanes, after = split_lanes(pytest_args) if pytest_args else ([["tests/unit", "tests/api"]], None)
+    if after:
+        raise SystemExit("--then: the distributions' tiers have no run after their lanes")
     failed = [name for name in names if run_tiers(name, lanes)]
     if failed:
         raise SystemExit(f"the tiers failed on {', '.join(failed)}")
