@@ -763,8 +763,9 @@ def test_edit_a_field_a_custom_property_and_tags(panel, panel_server, stack):
     stored = stack.glance("demo").images.get(image.id)
     assert stored.name == new_name and stored.min_ram == 512
 
-    # Properties: change one, add one offered by the metadata definitions.
-    assert page.locator('#property-suggestions option[value="hw_disk_bus"]').count() == 1
+    # Properties: change one, add one offered by the metadata definitions
+    # (fetched once the image shows: a wait, not a count taken at once).
+    expect(page.locator('#property-suggestions option[value="hw_disk_bus"]')).to_have_count(1)
     page.get_by_label("os_distro", exact=True).fill("ubuntu")
     page.get_by_label("New property").fill("hw_disk_bus")
     expect(page.locator("#property-hint")).to_contain_text("Disk Bus")
