@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.helpers import IMAGES, patch_json, put_json, unique
+from tests.helpers import IMAGES, make_image, patch_json, put_json, unique
 from stack.testing import PLAIN_REGION, REGION
 
 pytestmark = pytest.mark.stack
@@ -206,21 +206,20 @@ def test_list_routes_answer_the_same_without_their_trailing_slash(api, stack, pa
     """Live, the same body either way (every documented path resolving both
     ways is tests/unit/test_contract.py's). The images listed are this test's
     own (a name filter): make test's other lane adds demo's images meanwhile."""
-    query, image = {}, None
+    query, image_id = {}, None
     if path + "/" == IMAGES:
-        image = stack.glance("demo").images.create(name=unique(), disk_format="raw",
-                                                   container_format="bare")
-        query = {"name": image.name}
+        query = {"name": unique()}
+        image_id = make_image(stack, name=query["name"])
     try:
         with_slash = api().get(path + "/", query)
         without = api().get(path, query)
     finally:
-        if image:
-            stack.glance("demo").images.delete(image.id)
+        if image_id:
+            stack.glance("demo").images.delete(image_id)
     assert without.status_code == with_slash.status_code == 200
     assert without.json() == with_slash.json()
-    if image:
-        assert [i["id"] for i in without.json()["items"]] == [image.id]
+    if image_id:
+        assert [i["id"] for i in without.json()["items"]] == [image_id]
 
 
 def test_image_routes_without_trailing_slash(api, stack):
