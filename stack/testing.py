@@ -257,12 +257,14 @@ class ApiServer:
                  "glance_rest.wsgi:application"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)
+        # gunicorn's socket accepts before its workers have booted: on a busy
+        # machine the first answer can take longer than one try's timeout.
         deadline = time.monotonic() + timeout
         while True:
             try:
-                requests.get(self.url + "/api/glance/version/", timeout=2)
+                requests.get(self.url + "/api/glance/version/", timeout=5)
                 return self
-            except requests.ConnectionError:
+            except requests.RequestException:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("API server did not start:\n" + self.log.read_text()[-3000:])
                 time.sleep(0.2)
