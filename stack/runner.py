@@ -87,15 +87,35 @@ def stop_process(process, timeout=30, group=True, sig=signal.SIGTERM):
         pass
 
 
-def http_answers(url, timeout=2.0):
-    """True when url answers HTTP at all (any status)."""
+def http_status(url, timeout=5.0):
+    """url's HTTP status (any), or None when it gives none: refused, reset,
+    or slower than timeout."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout):
-            return True
-    except urllib.error.HTTPError:
-        return True
+        with urllib.request.urlopen(url, timeout=timeout) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
     except (OSError, ValueError):
-        return False
+        return None
+
+
+class NoAnswer(Exception):
+    """A server exited, or gave no HTTP status in time."""
+
+
+def first_status(process, url, timeout):
+    """The HTTP status url first answers with while process runs. A gunicorn
+    socket accepts before its workers boot, so a slow or refused try is tried
+    again until timeout seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise NoAnswer(f"exited with status {process.returncode}")
+        status = http_status(url)
+        if status is not None:
+            return status
+        time.sleep(0.2)
+    raise NoAnswer(f"no answer at {url} after {timeout} s")
 
 
 class Server:
@@ -127,16 +147,10 @@ class Server:
             )
 
     def wait_ready(self, url, timeout=90):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise StackError(self.name, f"exited with status {self.process.returncode}",
-                                 log_tail(self.log_path))
-            if http_answers(url):
-                return
-            time.sleep(0.2)
-        raise StackError(self.name, f"no answer at {url} after {timeout} s",
-                         log_tail(self.log_path))
+        try:
+            first_status(self.process, url, timeout)
+        except NoAnswer as why:
+            raise StackError(self.name, str(why), log_tail(self.log_path)) from None
 
     def stop(self, timeout=15):
         stop_process(self.process, timeout)

@@ -19,7 +19,7 @@ from glanceclient import Client as GlanceClient
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
-from stack.runner import stop_process
+from stack.runner import NoAnswer, first_status, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK_PYTHON = os.environ.get("STACK_PYTHON", str(ROOT / ".venv-stack" / "bin" / "python"))
@@ -242,8 +242,6 @@ class ApiServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout=60):
-        import requests
-
         self.tmpdir.mkdir(parents=True, exist_ok=True)
         subprocess.run([str(APP_BIN / "python"), "manage.py", "migrate", "--noinput", "-v0"],
                        cwd=ROOT, env=self.env, check=True)
@@ -257,17 +255,12 @@ class ApiServer:
                  "glance_rest.wsgi:application"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)
-        # gunicorn's socket accepts before its workers have booted: on a busy
-        # machine the first answer can take longer than one try's timeout.
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                requests.get(self.url + "/api/glance/version/", timeout=5)
-                return self
-            except requests.RequestException:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("API server did not start:\n" + self.log.read_text()[-3000:])
-                time.sleep(0.2)
+        try:
+            first_status(self.process, self.url + "/api/glance/version/", timeout)
+        except NoAnswer as why:
+            raise RuntimeError(f"API server did not start ({why}):\n"
+                               + self.log.read_text()[-3000:]) from None
+        return self
 
     def stop(self):
         stop_process(self.process)
@@ -362,24 +355,18 @@ class HorizonServer:
         return {**env, **self.extra_env}
 
     def start(self, timeout=60):
-        import requests
-
         for name in ("data", "tmp"):
             (self.folder / name).mkdir(parents=True, exist_ok=True)
         self.site_path.mkdir(exist_ok=True)
         if not (self.site_path / "stack").exists():
             (self.site_path / "stack").symlink_to(ROOT / "stack")
         self.process = self._launch()
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                status = requests.get(self.url + "auth/login/", timeout=5).status_code
-                break
-            except requests.RequestException:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError("Horizon did not start:\n" + self.log.read_text()[-3000:])
-                time.sleep(0.2)
+        try:
+            status = first_status(self.process, self.url + "auth/login/", timeout)
+        except NoAnswer as why:
+            self.stop()
+            raise RuntimeError(f"Horizon did not start ({why}):\n"
+                               + self.log.read_text()[-3000:]) from None
         if status != 200:
             # E.g. no offline manifest for this web root (make horizon compresses),
             # whose error quotes whole scripts: the log's tail would not show it.
